@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Prepares a fresh machine for Visio Desktop: a virtual environment in .venv with the package
+# installed (editable) and, for the test suite, system packages and the browser-test modules.
+# Sourced by ./launch.sh and ./test.sh; safe to run again (each step is skipped when done).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mode="${1:-app}"   # app | test
+py="${PYTHON:-python3}"
+
+need_apt=()
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  # PortAudio for sounddevice (the media engine), and for tests Debian's Chromium.
+  dpkg -s libportaudio2 >/dev/null 2>&1 || need_apt+=(libportaudio2)
+  if [ "$mode" = test ]; then
+    command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+    command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+  fi
+  if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "bootstrap: installing system packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${need_apt[@]}" >/dev/null
+  fi
+fi
+
+if [ ! -x "$here/.venv/bin/python" ]; then
+  "$py" -m venv "$here/.venv"
+fi
+# shellcheck disable=SC1091
+. "$here/.venv/bin/activate"
+stamp="$here/.venv/.installed-$mode"
+sum="$(cat "$here/pyproject.toml" "$here/scripts/bootstrap.sh" | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+  python -m pip install -q --disable-pip-version-check -U pip
+  if [ "$mode" = test ]; then
+    python -m pip install -q --disable-pip-version-check -e "$here[test]"
+  else
+    python -m pip install -q --disable-pip-version-check -e "$here"
+  fi
+  echo "$sum" > "$stamp"
+fi
+
+if [ "$mode" = test ] && [ -f "$here/tests/browser/package.json" ]; then
+  if [ ! -d "$here/tests/browser/node_modules" ] || \
+     [ "$here/tests/browser/package-lock.json" -nt "$here/tests/browser/node_modules" ]; then
+    (cd "$here/tests/browser" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+  fi
+fi

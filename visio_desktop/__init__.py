@@ -1,0 +1,3 @@
+"""Visio Desktop: a native client for Visio (La Suite Meet) with an embedded LiveKit-compatible server."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from visio_desktop.cli import main
+
+raise SystemExit(main())

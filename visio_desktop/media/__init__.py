@@ -1,0 +1,1 @@
+"""media layer of Visio Desktop (see docs/architecture.md)."""

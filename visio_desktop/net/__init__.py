@@ -1,0 +1,1 @@
+"""net layer of Visio Desktop (see docs/architecture.md)."""

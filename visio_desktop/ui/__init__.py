@@ -1,0 +1,1 @@
+"""ui layer of Visio Desktop (see docs/architecture.md)."""
