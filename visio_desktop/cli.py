@@ -1,0 +1,117 @@
+"""``visio-desktop [serve|token]`` — the GUI will be the default command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from visio_desktop import __version__
+from visio_desktop.net.token import VideoGrants, create_token, parse_duration
+
+
+def _keys(text: str | None) -> dict[str, str] | None:
+    if text is None:
+        return None
+    key, sep, secret = text.partition(":")
+    if not sep or not key or not secret:
+        raise argparse.ArgumentTypeError("keys are given as KEY:SECRET")
+    return {key: secret}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from visio_desktop.server import RoomServer
+    from visio_desktop.server.app import DEV_KEYS, is_loopback
+
+    keys = _keys(args.keys)
+    if keys is None:
+        if not is_loopback(args.bind):
+            print("visio-desktop serve: binding a non-loopback address requires --keys KEY:SECRET",
+                  file=sys.stderr)
+            return 2
+        keys = dict(DEV_KEYS)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def run() -> None:
+        server = RoomServer(host=args.bind, port=args.port, keys=keys)
+        await server.start()
+        print(f"ready {server.url}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # Windows
+                signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        await stop.wait()
+        await server.stop()
+
+    try:
+        asyncio.run(run())
+    except OSError as exc:
+        print(f"visio-desktop serve: cannot listen on {args.bind}:{args.port}: {exc}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    keys = _keys(args.keys) or {"devkey": "secret"}
+    ((key, secret),) = keys.items()
+    grants = VideoGrants(room=args.room)
+    try:
+        for item in args.grant:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"grant {item!r} is not NAME=VALUE")
+            grants.set_grant(name, value)
+        ttl = parse_duration(args.ttl)
+    except ValueError as exc:
+        print(f"visio-desktop token: {exc}", file=sys.stderr)
+        return 2
+    print(create_token(key, secret, identity=args.identity, name=args.name or "",
+                       grants=grants, ttl=ttl))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="visio-desktop", description="Visio Desktop")
+    parser.add_argument("--version", action="version", version=f"visio-desktop {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="run the embedded room server")
+    serve.add_argument("--bind", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=7880)
+    serve.add_argument("--keys", help="API key pair KEY:SECRET (default devkey:secret, "
+                       "loopback only)")
+    serve.add_argument("-v", "--verbose", action="store_true", help="log joins and leaves")
+    serve.set_defaults(func=_serve)
+
+    token = sub.add_parser("token", help="print an access token")
+    token.add_argument("--room", required=True)
+    token.add_argument("--identity", required=True)
+    token.add_argument("--name")
+    token.add_argument("--keys", help="API key pair KEY:SECRET (default devkey:secret)")
+    token.add_argument("--ttl", default="6h", help="validity, e.g. 30m, 6h, 1d")
+    token.add_argument("--grant", action="append", default=[],
+                       help="override a grant, e.g. can_publish=false (repeatable)")
+    token.set_defaults(func=_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # The desktop application lands with the UI issue; until then the default command
+        # hosts a meeting on this computer, like the app's "Start a meeting" will.
+        args = parser.parse_args(["serve", *([] if argv is None else argv)])
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Extensions to aiortc needed by LiveKit peers, kept in one place.
+
+aiortc 1.16 routes incoming RTP only by SSRC (or by payload type when it is unique), ignores
+``a=rid``/``a=simulcast`` and gathers ICE candidates on every interface but loopback. LiveKit
+peers publish simulcast layers identified by RID with no ``a=ssrc`` lines, and may publish two
+video tracks with the same payload type (camera and screen share). This module:
+
+- routes RTP by SSRC, then by the MID header extension, then by a unique payload type;
+- negotiates the RID and repaired-RID header extensions so they can be read from packets;
+- answers a simulcast offer with matching ``a=rid:… recv`` / ``a=simulcast:recv`` lines;
+- lets a caller choose the host addresses ICE gathers on (e.g. loopback for a loopback server).
+
+``install()`` is idempotent and is called by the modules that need it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from collections.abc import Sequence
+
+import aioice.ice
+from aiortc import codecs as aiortc_codecs
+from aiortc import rtcdtlstransport
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
+from aiortc.rtp import RtpPacket
+
+RID_URI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+REPAIRED_RID_URI = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
+
+#: Host addresses ICE gathers on in the current context; None means aioice's default.
+ice_host_addresses: contextvars.ContextVar[Sequence[str] | None] = contextvars.ContextVar(
+    "ice_host_addresses", default=None
+)
+
+_installed = False
+_original_get_host_addresses = aioice.ice.get_host_addresses
+
+
+def _get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    chosen = ice_host_addresses.get()
+    if chosen is None:
+        return _original_get_host_addresses(use_ipv4, use_ipv6)
+    return [a for a in chosen if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
+
+
+def _route_rtp(
+    self: rtcdtlstransport.RtpRouter, packet: RtpPacket
+) -> rtcdtlstransport.RtpReceiver | None:
+    pt_receivers = self.payload_type_table.get(packet.payload_type, set())
+    ssrc_receiver = self.ssrc_table.get(packet.ssrc)
+    if ssrc_receiver is not None:
+        return ssrc_receiver if ssrc_receiver in pt_receivers else None
+    mid = packet.extensions.mid
+    if mid is not None:
+        mid_receiver = self.mid_table.get(mid)
+        if mid_receiver is not None and mid_receiver in pt_receivers:
+            self.ssrc_table[packet.ssrc] = mid_receiver
+            return mid_receiver
+    if len(pt_receivers) == 1:
+        receiver = next(iter(pt_receivers))
+        self.ssrc_table[packet.ssrc] = receiver
+        return receiver
+    return None
+
+
+def install() -> None:
+    """Apply the extensions (once per process)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    video = aiortc_codecs.HEADER_EXTENSIONS["video"]
+    used = {ext.id for ext in video}
+    for uri in (RID_URI, REPAIRED_RID_URI):
+        if not any(ext.uri == uri for ext in video):
+            ext_id = next(i for i in range(10, 15) if i not in used)
+            used.add(ext_id)
+            video.append(RTCRtpHeaderExtensionParameters(id=ext_id, uri=uri))
+    rtcdtlstransport.RtpRouter.route_rtp = _route_rtp  # type: ignore[method-assign]
+    aioice.ice.get_host_addresses = _get_host_addresses
+
+
+_MLINE = re.compile(r"^m=", re.M)
+
+
+def _sections(sdp: str) -> list[str]:
+    starts = [m.start() for m in _MLINE.finditer(sdp)]
+    bounds = [0, *starts, len(sdp)]
+    return [sdp[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
+
+
+def _attr(section: str, name: str) -> list[str]:
+    return re.findall(rf"^a={name}:(.*?)\r?$", section, re.M)
+
+
+def simulcast_rids(sdp: str) -> dict[str, list[str]]:
+    """MID → RIDs (in offer order, paused ``~`` markers removed) for simulcast sections."""
+    result: dict[str, list[str]] = {}
+    for section in _sections(sdp)[1:]:
+        mids = _attr(section, "mid")
+        sim = _attr(section, "simulcast")
+        if not mids or not sim:
+            continue
+        match = re.match(r"\s*send\s+(\S+)", sim[0])
+        if not match:
+            continue
+        rids = [r.lstrip("~") for alt in match.group(1).split(";") for r in alt.split(",")[:1]]
+        result[mids[0].strip()] = [r for r in rids if r]
+    return result
+
+
+def answer_simulcast(offer_sdp: str, answer_sdp: str) -> str:
+    """Add ``a=rid:X recv`` and ``a=simulcast:recv`` to the answer for each simulcast section
+    of the offer, so the publisher keeps sending all its layers."""
+    rids_by_mid = simulcast_rids(offer_sdp)
+    if not rids_by_mid:
+        return answer_sdp
+    eol = "\r\n" if "\r\n" in answer_sdp else "\n"
+    out = []
+    for section in _sections(answer_sdp):
+        mids = _attr(section, "mid")
+        rids = rids_by_mid.get(mids[0].strip()) if mids else None
+        if rids and section.startswith("m=video") and not _attr(section, "simulcast"):
+            lines = "".join(f"a=rid:{rid} recv{eol}" for rid in rids)
+            lines += f"a=simulcast:recv {';'.join(rids)}{eol}"
+            if not section.endswith(eol):
+                section += eol
+            section += lines
+        out.append(section)
+    return "".join(out)
