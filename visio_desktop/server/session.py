@@ -28,6 +28,7 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc.exceptions import InvalidStateError
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.sdp import candidate_from_sdp
 from google.protobuf.message import DecodeError
@@ -658,6 +659,8 @@ class ParticipantSession:
             token = aiortc_ext.ice_host_addresses.set(self.ctx.ice_addresses)
             try:
                 await self.subscriber.setLocalDescription(await self.subscriber.createOffer())
+            except InvalidStateError:
+                return  # closed meanwhile
             finally:
                 aiortc_ext.ice_host_addresses.reset(token)
             self._sub_offer_id += 1
