@@ -28,6 +28,12 @@ class TokenError(Exception):
     """A token that cannot be used: the message is safe to show (it never contains the token)."""
 
 
+_FALSE_BY_DEFAULT = frozenset({
+    "can_update_own_metadata", "hidden", "recorder", "agent", "room_admin", "room_create",
+    "room_list", "room_record",
+})
+
+
 @dataclass(slots=True)
 class VideoGrants:
     room_join: bool = True
@@ -79,7 +85,8 @@ class VideoGrants:
         claims: dict[str, Any] = {}
         for attr, name in self._CLAIMS.items():
             value = getattr(self, attr)
-            if value is None or value == [] or value is False and attr != "room_join":
+            # unset (None), empty, and false flags whose default is false are left out
+            if value is None or value == [] or (value is False and attr in _FALSE_BY_DEFAULT):
                 continue
             claims[name] = value
         return claims

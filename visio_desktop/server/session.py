@@ -522,6 +522,11 @@ class ParticipantSession:
 
         self._reliable = self.subscriber.createDataChannel("_reliable", ordered=True)
         self._lossy = self.subscriber.createDataChannel("_lossy", ordered=False, maxRetransmits=0)
+        # The SCTP transport exists before any transceiver, so every later m-line bundles onto
+        # it. aiortc would otherwise treat it as a not-yet-bundled transport when the answer
+        # groups it behind a media m-line, and stop it: the ICE transport everyone shares.
+        assert self.subscriber.sctp is not None
+        self.subscriber.sctp._bundled = True
 
     async def _on_offer(self, desc: rtc.SessionDescription) -> None:
         if desc.type != "offer":

@@ -1,0 +1,462 @@
+"""Acceptance tests of the room server with the official JS SDK (``livekit-client`` in headless
+Chromium) and the official Python SDK in the same room.
+
+* media: the browser publishes a simulcast camera (the shared test pattern drawn on a canvas),
+  a microphone tone and a screen share; the Python SDK client publishes the pattern and a tone.
+  Both sides decode what they receive; the server must receive every simulcast layer and
+  forward the highest active one to the SDK client.
+* chat: ``lk.chat`` text streams and legacy ``lk-chat-topic`` packets, both ways, with the
+  sender's identity, and ``destination_identities`` reaching one participant only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from livekit import rtc
+from livekit.protocol import models
+
+from tests.conftest import ServerThread
+from tests.support.browser import BrowserFactory, BrowserParticipant, browsers
+from tests.support.sdk_client import ChatMessage, SdkParticipant, VideoStats
+from visio_desktop.media.synthetic import (
+    PatternReading,
+    TestPattern,
+    luma,
+    motion_region,
+    pattern_psnr,
+    read_pattern,
+)
+from visio_desktop.server import RoomServer
+
+__all__ = ["browsers"]  # the fixture, imported for pytest
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+WEB_TONE_HZ = 660.0
+SDK_TONE_HZ = 440.0
+TONE_TOLERANCE_HZ = 8.0
+# the browser's camera: 960x540 gives three simulcast layers (320x180, 640x360, 960x540)
+CAMERA_SIZE = (960, 540)
+SDK_SIZE = (640, 360)
+SCREEN_SIZE = (640, 360)
+FPS = 15
+NEGATIVE_WAIT_S = 1.5  # how long a participant must stay without a message not meant for it
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+async def poll(check: Callable[[], Awaitable[T | None]], timeout_s: float, what: str,
+               interval: float = 0.2) -> T:
+    """Await ``check()`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+@dataclass(frozen=True)
+class LayerView:
+    rid: str
+    quality: int
+    frames: int
+    width: int
+    height: int
+    active: bool
+    ssrc: int | None
+
+
+@dataclass(frozen=True)
+class DownView:
+    subscriber: str
+    layer: str | None
+    target: str | None
+    frames_sent: int
+
+
+@dataclass(frozen=True)
+class ForwardingView:
+    """What the server does with one published track (read on the server's loop)."""
+
+    track_sid: str
+    source: int
+    simulcast: bool
+    layers: dict[str, LayerView]
+    down: dict[str, DownView]  # by subscriber identity
+
+    def active_layers(self) -> list[LayerView]:
+        return sorted((lay for lay in self.layers.values() if lay.active and lay.frames > 0),
+                      key=lambda lay: (lay.quality, lay.width))
+
+    def describe(self) -> str:
+        layers = ", ".join(f"{lay.rid or '-'}: {lay.frames} frames {lay.width}x{lay.height} "
+                           f"q{lay.quality}{' active' if lay.active else ''}"
+                           for lay in self.layers.values())
+        downs = ", ".join(f"{d.subscriber} on {d.layer!r} (target {d.target!r}, "
+                          f"{d.frames_sent} sent)" for d in self.down.values())
+        return f"{self.track_sid}: layers [{layers}]; down-tracks [{downs}]"
+
+
+async def forwarding(room_server: ServerThread, identity: str,
+                     source: int) -> ForwardingView | None:
+    """The server's view of the track of ``identity`` with ``source`` (a TrackSource)."""
+
+    async def read() -> ForwardingView | None:
+        server: RoomServer = room_server.server
+        for session in server.sessions():
+            if session.identity != identity:
+                continue
+            for track in session.published.values():
+                if track.info.source != source or track.forwarder is None:
+                    continue
+                fwd = track.forwarder
+                layers = {rid: LayerView(rid, lay.quality, lay.frames, lay.width, lay.height,
+                                         lay.active, lay.ssrc)
+                          for rid, lay in fwd.layers.items()}
+                down = {d.subscriber: DownView(d.subscriber, d.layer, d.target, d.frames_sent)
+                        for d in fwd.down_tracks}
+                return ForwardingView(track.sid, track.info.source, track.info.simulcast,
+                                      layers, down)
+        return None
+
+    return await room_server.acall(read)
+
+
+@contextlib.asynccontextmanager
+async def sdk_clients(room_server: ServerThread, room: str,
+                      *identities: str) -> AsyncIterator[list[SdkParticipant]]:
+    clients: list[SdkParticipant] = []
+    try:
+        for identity in identities:
+            client = SdkParticipant(identity)
+            clients.append(client)
+            await client.connect(room_server.url, room_server.token(room, identity))
+        yield clients
+    finally:
+        for client in clients:
+            await client.disconnect()
+
+
+class RecordingSdkParticipant(SdkParticipant):
+    """An :class:`SdkParticipant` that also keeps the last frame of every video track."""
+
+    def __init__(self, identity: str = "") -> None:
+        super().__init__(identity)
+        self.last_frame: dict[str, npt.NDArray[np.uint8]] = {}  # RGB, by track sid
+
+    def _on_video_frame(self, frame: rtc.VideoFrame, stats: VideoStats) -> None:
+        super()._on_video_frame(frame, stats)
+        if frame.type != rtc.VideoBufferType.RGBA:
+            frame = frame.convert(rtc.VideoBufferType.RGBA)
+        rgba = np.frombuffer(frame.data, dtype=np.uint8).reshape(frame.height, frame.width, 4)
+        self.last_frame[stats.track_sid] = rgba[:, :, :3].copy()
+
+    def remote(self, identity: str) -> rtc.RemoteParticipant:
+        room = self.room
+        assert room is not None, "not connected"
+        return room.remote_participants[identity]
+
+
+def palette_psnr(image: npt.NDArray[np.uint8], counter: int) -> tuple[float, float]:
+    """Luma PSNR (dB) of the moving-pattern region against the pattern for ``counter``, each of
+    the pattern's colours standing for the mean luma it came back with; and the largest shift of
+    such a mean from the colour's true luma.
+
+    Chromium captures a canvas as full-range BT.709-ish YUV and, with no colour-space header
+    extension negotiated, receivers convert it back as limited-range BT.601: every colour comes
+    back shifted by up to ~25 luma levels, which alone caps the plain :func:`pattern_psnr` at
+    about 22 dB. Taking the colours' own means removes that global colour change, so what is
+    left measures the picture: a frame of another counter, or a damaged one, still scores low.
+    """
+    height, width = image.shape[:2]
+    rows = motion_region(height)
+    expected = TestPattern(width, height).render_motion(counter)[rows]
+    want = expected.reshape(-1, 3)
+    got = luma(image[rows]).ravel().astype(np.float64)
+    codes = (want[:, 0].astype(np.int64) << 16) | (want[:, 1].astype(np.int64) << 8) | want[:, 2]
+    _, index = np.unique(codes, return_inverse=True)
+    index = index.ravel()
+    counts = np.bincount(index)
+    means = np.bincount(index, weights=got) / counts
+    true = np.bincount(index, weights=luma(expected).ravel().astype(np.float64)) / counts
+    residual = got - means[index]
+    mse = float(np.mean(residual * residual))
+    value = math.inf if mse == 0 else 10 * math.log10(255 * 255 / mse)
+    return value, float(np.max(np.abs(means - true)))
+
+
+async def browser_frames(page: BrowserParticipant, track_sid: str, count: int,
+                         ) -> list[tuple[npt.NDArray[np.uint8], PatternReading | None]]:
+    """Grabs ``count`` successive frames of a remote video in the browser, with their pattern
+    readings (None where the pattern does not decode)."""
+    out: list[tuple[npt.NDArray[np.uint8], PatternReading | None]] = []
+    for _ in range(count):
+        frame = await page.grab_frame(track_sid)
+        out.append((frame, read_pattern(frame)))
+        await asyncio.sleep(0.1)
+    return out
+
+
+def chat_lines(messages: list[ChatMessage]) -> str:
+    return "; ".join(f"{m.sender!r} {'legacy' if m.legacy else 'stream'} {m.text!r}"
+                     for m in messages)
+
+
+# ---------------------------------------------------------------------------------------------
+# media
+
+
+async def test_browser_and_sdk_exchange_media_with_simulcast_and_screen_share(
+        room_server: ServerThread, browsers: BrowserFactory) -> None:
+    room = "interop-media"
+    t0 = time.monotonic()
+    timings: dict[str, float] = {}
+
+    def mark(what: str) -> None:
+        timings[what] = round(time.monotonic() - t0, 2)
+
+    py = RecordingSdkParticipant("py")
+    try:
+        await py.connect(room_server.url, room_server.token(room, "py"))
+        web = await browsers.new("web")
+        await web.join(room_server.url, room_server.token(room, "web"))
+        await py.wait_for_participant("web")
+        mark("joined")
+
+        await py.publish_pattern(*SDK_SIZE, FPS, simulcast=False)
+        await py.publish_tone(SDK_TONE_HZ)
+        camera = await web.publish_camera(width=CAMERA_SIZE[0], height=CAMERA_SIZE[1], fps=FPS,
+                                          simulcast=True)
+        assert camera["renderer"] == "VisioPattern", camera
+        mic = await web.publish_microphone(WEB_TONE_HZ)
+        mark("published")
+
+        # -- the SDK client receives the browser's camera and microphone --------------------
+        video = await py.wait_for_video("web", min_decoded=30, timeout_s=20,
+                                        source=rtc.TrackSource.SOURCE_CAMERA)
+        mark("sdk got 30 camera frames")
+        assert video.track_sid == camera["trackSid"], py.report()
+        audio = await py.wait_for_audio("web", seconds=1.5, timeout_s=20)
+        mark("sdk got 1.5 s of the browser's tone")
+        assert audio.track_sid == mic["trackSid"], py.report()
+        assert audio.source == rtc.TrackSource.SOURCE_MICROPHONE, py.report()
+        reading = audio.tone(1.0)
+        assert abs(reading.frequency_hz - WEB_TONE_HZ) < TONE_TOLERANCE_HZ, py.report()
+        assert reading.rms_dbfs > -30, py.report()
+
+        # -- the browser receives the SDK client's video and tone ----------------------------
+        remote_video = await web.wait_for_remote_track(identity="py", kind="video",
+                                                        source="camera", timeout_s=20)
+        remote_audio = await web.wait_for_remote_track(identity="py", kind="audio",
+                                                        timeout_s=20)
+        frames = await browser_frames(web, remote_video["trackSid"], 8)
+        mark("browser grabbed 8 frames of the sdk's video")
+        readings = [(r.counter, f.shape[1], f.shape[0], pattern_psnr(f, r.counter))
+                    for f, r in frames if r is not None]
+        assert len(readings) >= 6, f"the browser decoded only {len(readings)} of 8 frames"
+        counters = [c for c, _, _, _ in readings]
+        assert counters == sorted(counters) and counters[-1] > counters[0], counters
+        assert {(w, h) for _, w, h, _ in readings} == {SDK_SIZE}, readings
+        assert min(p for _, _, _, p in readings) > 30, readings
+        level = await web.audio_level(remote_audio["trackSid"], duration=1.0)
+        mark("browser measured the sdk's tone")
+        assert abs(level["frequencyHz"] - SDK_TONE_HZ) < TONE_TOLERANCE_HZ, level
+        assert level["rms"] > 0.05, level
+
+        # -- the server receives the simulcast layers and forwards the highest active -------
+        async def settled() -> ForwardingView | None:
+            view = await forwarding(room_server, "web", models.TrackSource.CAMERA)
+            if view is None or len(view.active_layers()) < 2:
+                return None
+            best = view.active_layers()[-1]
+            down = view.down.get("py")
+            if down is None or down.layer != best.rid:
+                return None
+            if (video.width, video.height) != (best.width, best.height):
+                return None
+            return view
+
+        try:
+            view = await poll(settled, 25, "two active simulcast layers, py on the best")
+        except AssertionError as exc:
+            current = await forwarding(room_server, "web", models.TrackSource.CAMERA)
+            raise AssertionError(
+                f"{exc}\nserver: {current.describe() if current else 'no camera forwarder'}\n"
+                f"browser sender: {await web.stats()}\n{py.report()}") from None
+        mark("server forwards the best of >= 2 simulcast layers")
+        log.info("server: %s", view.describe())
+        assert view.simulcast, view
+        layers = view.active_layers()
+        sizes = [(lay.width, lay.height) for lay in layers]
+        assert len(set(sizes)) == len(sizes), f"layers of equal size: {view.describe()}"
+        assert all(0 < w <= CAMERA_SIZE[0] and 0 < h <= CAMERA_SIZE[1] for w, h in sizes), sizes
+        best = layers[-1]
+        assert best.width * best.height == max(w * h for w, h in sizes), view.describe()
+        assert len({lay.ssrc for lay in layers}) == len(layers), view.describe()
+        assert view.down["py"].frames_sent > 0, view.describe()
+        assert video.resolutions.get((best.width, best.height), 0) > 0, py.report()
+
+        # frames keep flowing, in order, and decode with a good picture
+        decoded_before, frames_before = video.decoded, video.frames
+        await asyncio.sleep(2.0)
+        decoded = video.decoded - decoded_before
+        assert decoded >= FPS, py.report()  # at least half the frame rate
+        assert decoded >= 0.9 * (video.frames - frames_before), py.report()
+        assert video.counter_regressions <= 1, py.report()  # at most one, at a layer switch
+        frame = py.last_frame[camera["trackSid"]]
+        picture = read_pattern(frame)
+        assert picture is not None
+        quality, shift = palette_psnr(frame, picture.counter)
+        assert quality > 30 and shift < 40, (quality, shift, py.report())
+        log.info("camera at the sdk: %s; palette PSNR %.1f dB, colours off by %.0f at most",
+                 video.summary(), quality, shift)
+
+        # -- screen share: a second video track with the screen_share source -----------------
+        screen = await web.publish_screen(width=SCREEN_SIZE[0], height=SCREEN_SIZE[1], fps=FPS)
+        assert screen["trackSid"] not in (camera["trackSid"], mic["trackSid"]), screen
+        shared = await py.wait_for_video("web", min_decoded=20, timeout_s=20,
+                                         source=rtc.TrackSource.SOURCE_SCREENSHARE)
+        mark("sdk got 20 screen-share frames")
+        assert shared.track_sid == screen["trackSid"], py.report()
+        announced = [e for e in py.events_of("track_published")
+                     if e.data["sid"] == screen["trackSid"]]
+        assert announced, py.events_of("track_published")
+        assert announced[0].data["source"] == rtc.TrackSource.SOURCE_SCREENSHARE, announced
+        assert announced[0].data["kind"] == rtc.TrackKind.KIND_VIDEO, announced
+        remote_web = py.remote("web")
+        sources = {sid: pub.source for sid, pub in remote_web.track_publications.items()}
+        assert sources == {
+            camera["trackSid"]: rtc.TrackSource.SOURCE_CAMERA,
+            mic["trackSid"]: rtc.TrackSource.SOURCE_MICROPHONE,
+            screen["trackSid"]: rtc.TrackSource.SOURCE_SCREENSHARE,
+        }, sources
+        server_screen = await forwarding(room_server, "web", models.TrackSource.SCREEN_SHARE)
+        assert server_screen is not None and server_screen.track_sid == screen["trackSid"]
+        assert (shared.width, shared.height) == SCREEN_SIZE, py.report()
+        assert shared.counter_regressions == 0, py.report()
+        assert shared.decoded >= 0.9 * shared.frames, py.report()
+        frame = py.last_frame[screen["trackSid"]]
+        picture = read_pattern(frame)
+        assert picture is not None
+        quality, shift = palette_psnr(frame, picture.counter)
+        assert quality > 30 and shift < 40, (quality, shift, py.report())
+
+        # the camera still flows beside it
+        camera_before = video.decoded
+        await asyncio.sleep(1.0)
+        assert video.decoded - camera_before >= FPS // 2, py.report()
+        mark("done")
+        log.info("timings (s since start): %s\n%s", timings, py.report())
+        await web.leave()
+    finally:
+        await py.disconnect()
+
+
+# ---------------------------------------------------------------------------------------------
+# chat
+
+
+async def wait_for_browser_chat(page: BrowserParticipant, text: str, *, via: str,
+                                timeout_s: float = 10.0) -> dict[str, Any]:
+    async def found() -> dict[str, Any] | None:
+        for chat in await page.chats():
+            if chat["message"] == text and chat["via"] == via:
+                return chat
+        return None
+
+    return await poll(found, timeout_s, f"{page.name} to get {text!r} via {via}", 0.05)
+
+
+async def test_chat_between_browser_and_sdk_both_ways(
+        room_server: ServerThread, browsers: BrowserFactory) -> None:
+    room = "interop-chat"
+    async with sdk_clients(room_server, room, "py1", "py2") as (py1, py2):
+        web = await browsers.new("web")
+        await web.join(room_server.url, room_server.token(room, "web"))
+        for client in (py1, py2):
+            await client.wait_for_participant("web")
+
+        # browser -> SDK clients, both flavours
+        await web.send_chat("hello from the browser")
+        await web.send_legacy_chat("legacy hello from the browser")
+        for client in (py1, py2):
+            stream = await client.wait_for_chat("hello from the browser")
+            legacy = await client.wait_for_chat("legacy hello from the browser")
+            assert (stream.sender, stream.legacy) == ("web", False), chat_lines(client.chat)
+            assert (legacy.sender, legacy.legacy) == ("web", True), chat_lines(client.chat)
+
+        # SDK client -> browser (and the other SDK client), both flavours
+        await py1.send_chat("hello from python")
+        await py1.send_legacy_chat("legacy hello from python")
+        stream_in = await wait_for_browser_chat(web, "hello from python", via="text-stream")
+        legacy_in = await wait_for_browser_chat(web, "legacy hello from python", via="legacy")
+        assert stream_in["from"] == "py1", stream_in
+        assert legacy_in["from"] == "py1", legacy_in
+        assert (await py2.wait_for_chat("hello from python")).sender == "py1"
+        assert (await py2.wait_for_chat("legacy hello from python")).sender == "py1"
+
+        # nobody gets its own message back, nothing is duplicated
+        assert not [m for m in py1.chat if m.sender == "py1"], chat_lines(py1.chat)
+        chats = await web.chats()
+        assert not [c for c in chats if c["from"] == "web"], chats
+        assert len(chats) == 2, chats
+        for client in (py1, py2):
+            assert len(client.chat) == (4 if client is py2 else 2), chat_lines(client.chat)
+        await web.leave()
+
+
+async def test_chat_destination_identities_reach_one_participant(
+        room_server: ServerThread, browsers: BrowserFactory) -> None:
+    room = "interop-chat-dm"
+    async with sdk_clients(room_server, room, "py1", "py2") as (py1, py2):
+        web = await browsers.new("web")
+        await web.join(room_server.url, room_server.token(room, "web"))
+        for client in (py1, py2):
+            await client.wait_for_participant("web")
+
+        # browser -> py1 only
+        await web.send_chat("for py1 only", destination_identities=["py1"])
+        await web.send_legacy_chat("legacy for py1 only", destination_identities=["py1"])
+        assert (await py1.wait_for_chat("for py1 only")).sender == "web"
+        assert (await py1.wait_for_chat("legacy for py1 only")).sender == "web"
+
+        # py1 -> browser only
+        await py1.send_chat("for web only", destination_identities=["web"])
+        await py1.send_legacy_chat("legacy for web only", destination_identities=["web"])
+        assert (await wait_for_browser_chat(web, "for web only", via="text-stream"))[
+            "from"] == "py1"
+        assert (await wait_for_browser_chat(web, "legacy for web only", via="legacy"))[
+            "from"] == "py1"
+
+        # py2 must have got none of them
+        await asyncio.sleep(NEGATIVE_WAIT_S)
+        assert not py2.chat, f"py2 got messages meant for others: {chat_lines(py2.chat)}"
+        assert not [d for d in py2.data], f"py2 got data packets: {py2.data}"
+
+        # ... although it does get what is meant for it (its data path works)
+        await web.send_chat("for py2", destination_identities=["py2"])
+        await py1.send_legacy_chat("legacy for py2", destination_identities=["py2"])
+        assert (await py2.wait_for_chat("for py2")).sender == "web"
+        assert (await py2.wait_for_chat("legacy for py2")).sender == "py1"
+        await asyncio.sleep(NEGATIVE_WAIT_S)
+        assert [m.text for m in py1.chat] == ["for py1 only", "legacy for py1 only"], \
+            chat_lines(py1.chat)
+        assert sorted(c["message"] for c in await web.chats()) == [
+            "for web only", "legacy for web only"], await web.chats()
+        await web.leave()
