@@ -383,6 +383,23 @@ def _spread(values: Sequence[float]) -> dict[str, float | None]:
             "max": round(float(max(values)), 3)}
 
 
+def _others(usage: dict[str, float | None]) -> float | None:
+    """CPU of everything but the server and this process (other users of the machine), in
+    percent of one core."""
+    busy = usage["system_busy_percent"]
+    if busy is None:
+        return None
+    total = busy * (os.cpu_count() or 1)  # /proc/stat's "cpu" line covers every core
+    return round(max(total - float(usage["server_percent"] or 0.0)
+                     - float(usage["bench_percent"] or 0.0), 0.0), 2)
+
+
+def _load_average() -> float | None:
+    with contextlib.suppress(OSError, AttributeError):
+        return round(os.getloadavg()[0], 2)
+    return None
+
+
 async def _wait_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while not predicate():
@@ -483,6 +500,8 @@ async def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
             "bench_process_cpu_percent": round(float(usage["bench_percent"] or 0.0), 2),
             "system_busy_percent": None if usage["system_busy_percent"] is None
             else round(float(usage["system_busy_percent"]), 2),
+            "other_processes_cpu_percent": _others(usage),
+            "load_average_1m": _load_average(),
             "event_loop_lag_ms": _stats(lag.between(cpu0.at, cpu1.at)),
             "subscriber_errors": [e for s in subscribers for e in s.errors][:10],
             "publisher_errors": publisher.errors[:10],
@@ -590,6 +609,12 @@ def growth(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "cpu_per_stream_above_idle": _ratio(r["cpu_s_per_s_per_stream_above_idle"],
                                                 base["cpu_s_per_s_per_stream_above_idle"]),
             "server_cpu_total": _ratio(r["server_cpu_percent"], base["server_cpu_percent"]),
+            # what each stream added beyond the anchor costs (the fixed cost of receiving the
+            # publisher is in the anchor's figure, so per-stream CPU falls as N grows)
+            "marginal_cpu_s_per_s_per_added_stream": round(
+                (r["server_cpu_percent"] - base["server_cpu_percent"]) / 100.0
+                / (r["streams_forwarded"] - base["streams_forwarded"]), 5)
+            if r["streams_forwarded"] > base["streams_forwarded"] else None,
             "latency_median": _ratio(r["latency_ms"]["median"], base["latency_ms"]["median"]),
             "latency_p95": _ratio(r["latency_ms"]["p95"], base["latency_ms"]["p95"]),
         })
@@ -599,7 +624,7 @@ def growth(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def print_table(results: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
     head = (f"{'N':>3} {'streams':>7} {'srv CPU%':>8} {'idle%':>6} {'CPU s/s/stream':>14} "
             f"{'lat med':>7} {'lat p95':>7} {'fps/sub':>13} {'audio':>5} {'decode':>6} "
-            f"{'bench%':>6} {'sys%':>5} {'lag p95':>7}")
+            f"{'bench%':>6} {'other%':>6} {'sys%':>5} {'lag p95':>7}")
     print(head)
     print("-" * len(head))
     for r in results:
@@ -612,7 +637,9 @@ def print_table(results: list[dict[str, Any]], rows: list[dict[str, Any]]) -> No
             f"{_fmt(fps['mean']) + ' (' + _fmt(fps['min']) + ')':>13} "
             f"{_fmt(r['audio_delivery_ratio']['min'], 2):>5} "
             f"{_fmt(r['pattern_decode_ratio'], 2):>6} "
-            f"{_fmt(r['bench_process_cpu_percent'], 0):>6} {_fmt(r['system_busy_percent'], 0):>5} "
+            f"{_fmt(r['bench_process_cpu_percent'], 0):>6} "
+            f"{_fmt(r['other_processes_cpu_percent'], 0):>6} "
+            f"{_fmt(r['system_busy_percent'], 0):>5} "
             f"{_fmt(r['event_loop_lag_ms']['p95'], 0):>7}"
         )
     print()
@@ -620,7 +647,10 @@ def print_table(results: list[dict[str, Any]], rows: list[dict[str, Any]]) -> No
     for g in rows:
         print(f"  N={g['subscribers']:<3} CPU/stream x{_fmt(g['cpu_per_stream'], 2)} "
               f"(above idle x{_fmt(g['cpu_per_stream_above_idle'], 2)}), "
-              f"server CPU total x{_fmt(g['server_cpu_total'], 2)}, "
+              f"server CPU total x{_fmt(g['server_cpu_total'], 2)}"
+              + (f" (+{g['marginal_cpu_s_per_s_per_added_stream']:.4f} CPU s/s per added "
+                 "stream)" if g["marginal_cpu_s_per_s_per_added_stream"] is not None else "")
+              + ", "
               f"latency median x{_fmt(g['latency_median'], 2)}, p95 x{_fmt(g['latency_p95'], 2)}")
 
 
@@ -630,8 +660,9 @@ server process CPU over the window (% of one core); idle% = the same with nobody
 CPU s/s/stream = server CPU-seconds per second / forwarded streams; lat = publisher→subscriber
 latency in ms over all subscribers (sampled frames); fps/sub = decoded frames a second per
 subscriber, mean (min); audio = least audio delivered / real time; decode = sampled frames whose
-code band decoded; bench% = this process (publisher + subscribers); sys% = whole machine busy;
-lag p95 = this process's event-loop lag (ms), which adds to the measured latency."""
+code band decoded; bench% = this process (publisher + subscribers); other% = every other
+process on the machine (% of one core); sys% = whole machine busy (% of all cores); lag p95 =
+this process's event-loop lag (ms), which adds to the measured latency."""
 
 
 def versions() -> dict[str, str]:

@@ -7,7 +7,7 @@ import numpy as np
 from tests.support import sdk_client
 from tests.support.browser import browsers
 from tests.test_browser_interop import sdk_clients
-from visio_desktop.media.synthetic import TestPattern, luma, read_pattern, pattern_psnr
+from visio_desktop.media.synthetic import TestPattern, luma, pattern_psnr, read_pattern
 
 __all__ = ["browsers"]
 LAST = {}

@@ -26,7 +26,7 @@ async () => { const out = {bwe: [], rids: {}};
 
 
 import aiortc.rate as _rate
-from visio_desktop.server import forward as _fwd
+
 REMB: list = []
 PREV: dict = {}
 JB: dict = {}

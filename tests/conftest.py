@@ -27,7 +27,8 @@ class ServerThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="room-server", daemon=True)
+        self.thread = threading.Thread(target=self.loop.run_forever, name="room-server",
+                                       daemon=True)
         self.keys = {API_KEY: API_SECRET}
         self.server = RoomServer(host="127.0.0.1", port=0, keys=self.keys)
 
@@ -47,10 +48,10 @@ class ServerThread:
         fut: Future[T] = asyncio.run_coroutine_threadsafe(_wrap(fn), self.loop)
         return fut.result(timeout)
 
-    async def acall(self, fn: Callable[[], Awaitable[T]], timeout: float = 30) -> T:
+    async def acall(self, fn: Callable[[], Awaitable[T]], timeout_s: float = 30) -> T:
         """The same, awaited from another event loop (a test's)."""
         fut = asyncio.run_coroutine_threadsafe(_wrap(fn), self.loop)
-        return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
+        return await asyncio.wait_for(asyncio.wrap_future(fut), timeout_s)
 
     @property
     def url(self) -> str:

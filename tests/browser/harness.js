@@ -406,6 +406,23 @@
       return pub.isMuted;
     },
 
+    // Turns simulcast encodings of a local video track on or off, as the browser itself does
+    // when it runs short of bandwidth or CPU. `active`: {rid: true|false}; returns the
+    // encodings' state afterwards ([{rid, active}]).
+    async setEncodingsActive(source, active) {
+      const room = requireRoom();
+      const pub = room.localParticipant.getTrackPublication(toSource(source));
+      const sender = pub?.track?.sender;
+      if (!sender) throw new Error(`harness: no sender for ${source}`);
+      const params = sender.getParameters();
+      for (const encoding of params.encodings ?? []) {
+        const key = encoding.rid ?? '';
+        if (Object.prototype.hasOwnProperty.call(active, key)) encoding.active = !!active[key];
+      }
+      await sender.setParameters(params);
+      return sender.getParameters().encodings.map((e) => ({ rid: e.rid ?? '', active: e.active }));
+    },
+
     async sendChat(text, destinationIdentities) {
       const room = requireRoom();
       const info = await room.localParticipant.sendText(text, {
@@ -625,7 +642,11 @@
           entry.audio = describe(sender);
         }
         const report = await track.getRTCStatsReport();
+        entry.availableOutgoingBitrate = null;
         report?.forEach((r) => {
+          if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate) {
+            entry.availableOutgoingBitrate = r.availableOutgoingBitrate;
+          }
           if (r.type !== 'outbound-rtp') return;
           entry.outbound.push({
             rid: r.rid ?? null, ssrc: r.ssrc, active: r.active ?? null, mid: r.mid ?? null,

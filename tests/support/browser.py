@@ -341,6 +341,12 @@ class BrowserParticipant:
     async def set_muted(self, source: str, muted: bool) -> bool:
         return bool(await self.call("setMuted", source, muted))
 
+    async def set_encodings_active(self, source: str,
+                                   active: Mapping[str, bool]) -> list[dict[str, Any]]:
+        """Turn simulcast encodings (by rid) of a published video track on or off, as Chromium
+        does on its own when bandwidth or CPU runs short; returns [{rid, active}]."""
+        return await self.call("setEncodingsActive", source, dict(active))
+
     async def send_chat(self, text: str,
                         destination_identities: Sequence[str] | None = None) -> dict[str, Any]:
         dest = list(destination_identities) if destination_identities is not None else None
@@ -411,7 +417,8 @@ class BrowserParticipant:
 
     async def stats(self) -> list[dict[str, Any]]:
         """Per local publication: {trackSid, source, kind, layers: [{rid, frameWidth,
-        framesSent, ...}] (getSenderStats), outbound: [outbound-rtp entries]}."""
+        framesSent, ...}] (getSenderStats), outbound: [outbound-rtp entries],
+        availableOutgoingBitrate (the sender's bandwidth estimate, bit/s, or None)}."""
         return await self.call("stats")
 
     async def remote_stats(self) -> list[dict[str, Any]]:

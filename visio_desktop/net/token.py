@@ -12,7 +12,7 @@ import secrets
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import jwt
 
@@ -51,7 +51,7 @@ class VideoGrants:
     room_list: bool = False
     room_record: bool = False
 
-    _CLAIMS = {
+    _CLAIMS: ClassVar[dict[str, str]] = {
         "room_join": "roomJoin",
         "room": "room",
         "can_publish": "canPublish",

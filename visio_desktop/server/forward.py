@@ -21,7 +21,7 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs import depayload, is_rtx
 from aiortc.codecs.h264 import H264Encoder
-from aiortc.codecs.vpx import Vp8Encoder, VpxPayloadDescriptor
+from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -255,6 +255,7 @@ class TrackForwarder:
         self._declared = list(layers or [])
         self._closed = False
         self._keyframe_task: asyncio.Task[None] | None = None
+        self._pli_tasks: set[asyncio.Future[None]] = set()
         receiver._handle_rtp_packet = self._handle_rtp_packet  # type: ignore[method-assign]
         if kind == "video":
             self._keyframe_task = asyncio.ensure_future(self._keyframe_watchdog())
@@ -446,7 +447,9 @@ class TrackForwarder:
         layer.last_pli_at = now
         self.stats.keyframes_requested += 1
         log.debug("PLI for %s layer %r (ssrc %s)", self.track_sid, rid, layer.ssrc)
-        asyncio.ensure_future(self.receiver._send_rtcp_pli(layer.ssrc))
+        task = asyncio.ensure_future(self.receiver._send_rtcp_pli(layer.ssrc))
+        self._pli_tasks.add(task)
+        task.add_done_callback(self._pli_tasks.discard)
 
     async def _keyframe_watchdog(self) -> None:
         """Re-ask for keyframes while subscribers wait, and move subscribers off dead layers."""
@@ -455,10 +458,7 @@ class TrackForwarder:
                 await asyncio.sleep(0.5)
                 now = time.monotonic()
                 for down in tuple(self.down_tracks):
-                    if down.layer is not None and not self.layers[down.layer].active:
-                        self._choose_layer(down)
-                    else:
-                        self._choose_layer(down)
+                    self._choose_layer(down)  # follows layers that start or stop
                     if down.waiting_keyframe and now - down.waiting_since > KEYFRAME_RETRY_S:
                         down.waiting_since = now
                         self.request_keyframe(down.target or down.layer)
@@ -481,6 +481,5 @@ __all__ = [
     "EncodedFrame",
     "ForwardingPacker",
     "TrackForwarder",
-    "VpxPayloadDescriptor",
     "is_keyframe",
 ]

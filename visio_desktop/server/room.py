@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ENABLED_CODECS = ("video/VP8", "video/H264", "audio/opus")
 SPEAKER_INTERVAL_S = 0.3
 SPEAKER_HOLD_S = 0.6
 SPEAKER_THRESHOLD_DBOV = 50  # louder than -50 dBov counts as speaking
@@ -47,7 +48,7 @@ class Room:
             metadata=self.metadata,
             num_participants=sum(1 for p in self.participants.values() if not p.hidden),
             num_publishers=sum(1 for p in self.participants.values() if p.published),
-            enabled_codecs=[models.Codec(mime=m) for m in ("video/VP8", "video/H264", "audio/opus")],
+            enabled_codecs=[models.Codec(mime=m) for m in ENABLED_CODECS],
         )
 
     def visible_others(self, session: ParticipantSession) -> list[ParticipantSession]:

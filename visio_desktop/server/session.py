@@ -40,7 +40,7 @@ from visio_desktop.net.token import Claims
 from visio_desktop.server import data as data_relay
 from visio_desktop.server.auth import may_publish_source, permission
 from visio_desktop.server.forward import DownTrack, TrackForwarder
-from visio_desktop.server.room import Room, dbov_to_level
+from visio_desktop.server.room import ENABLED_CODECS, Room, dbov_to_level
 
 if TYPE_CHECKING:
     from visio_desktop.server.app import ServerContext
@@ -297,8 +297,7 @@ class ParticipantSession:
                 protocol=PROTOCOL,
                 node_id="visio-desktop",
             ),
-            enabled_publish_codecs=[models.Codec(mime=m)
-                                    for m in ("video/VP8", "video/H264", "audio/opus")],
+            enabled_publish_codecs=[models.Codec(mime=m) for m in ENABLED_CODECS],
             client_configuration=models.ClientConfiguration(
                 resume_connection=models.ClientConfigSetting.DISABLED),
         )
@@ -531,6 +530,7 @@ class ParticipantSession:
     async def _on_offer(self, desc: rtc.SessionDescription) -> None:
         if desc.type != "offer":
             raise ProtocolViolation("offer has the wrong type")
+        _check_sdp(desc.sdp, "publisher offer")
         async with self._pub_lock:
             token = aiortc_ext.ice_host_addresses.set(self.ctx.ice_addresses)
             try:
@@ -675,6 +675,7 @@ class ParticipantSession:
     async def _on_answer(self, desc: rtc.SessionDescription) -> None:
         if desc.type != "answer":
             raise ProtocolViolation("answer has the wrong type")
+        _check_sdp(desc.sdp, "subscriber answer")
         async with self._sub_lock:
             if not self._sub_negotiating:
                 log.info("ignoring unexpected answer from %s", self.identity)
@@ -708,6 +709,16 @@ class ParticipantSession:
         channel = self._reliable if reliable else self._lossy
         if channel is not None and channel.readyState == "open":
             channel.send(payload)
+
+
+def _check_sdp(sdp: str, what: str) -> None:
+    """aiortc accepts almost any text as SDP; refuse what is not a session description."""
+    lines = sdp.strip().splitlines()
+    if not lines or lines[0].strip() != "v=0" or not any(ln.startswith("m=") for ln in lines):
+        raise ProtocolViolation(f"the {what} is not a valid SDP session description")
+    for line in lines:
+        if len(line) < 2 or line[1] != "=":
+            raise ProtocolViolation(f"the {what} has a malformed SDP line")
 
 
 def _int(text: str | None, default: int) -> int:
