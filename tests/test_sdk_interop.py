@@ -257,3 +257,30 @@ def _task_count() -> int:
 
 async def _async(fn):  # type: ignore[no-untyped-def]
     return fn()
+
+
+async def test_rpc_and_transcriptions_pass_through(
+        room_server: ServerThread, pair: tuple[SdkParticipant, SdkParticipant]) -> None:
+    alice, bob = pair
+    assert alice.room is not None and bob.room is not None
+
+    def shout(data: rtc.RpcInvocationData) -> str:
+        return f"{data.caller_identity} said {data.payload.upper()}"
+
+    bob.room.local_participant.register_rpc_method("shout", shout)
+    answer = await alice.room.local_participant.perform_rpc(
+        destination_identity="bob", method="shout", payload="salut", response_timeout=10)
+    assert answer == "alice said SALUT"
+
+    audio = await alice.publish_tone(440)
+    got: list[tuple[str, str, bool]] = []
+    bob.room.on("transcription_received", lambda segments, participant, publication: got.extend(
+        (participant.identity if participant else "", s.text, s.final) for s in segments))
+    await alice.room.local_participant.publish_transcription(rtc.Transcription(
+        participant_identity="alice", track_sid=audio.sid, segments=[rtc.TranscriptionSegment(
+            id="SG_1", text="bonjour le monde", start_time=0, end_time=0, language="fr",
+            final=True)]))
+    await bob.wait_for(lambda: got, 10, what="transcription")
+    assert got == [("alice", "bonjour le monde", True)]
+    rooms = await room_server.acall(lambda: _async(room_server.server.list_rooms))
+    assert [(r.name, sorted(r.participants)) for r in rooms] == [("room", ["alice", "bob"])]
