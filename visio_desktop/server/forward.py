@@ -140,6 +140,7 @@ class DownTrack(MediaStreamTrack):
         self.max_height = 0
         self.offset = 0
         self.last_out: int | None = None
+        self.last_out_at = 0.0
         self.frames_sent = 0
         self.waiting_keyframe = forwarder.kind == "video"
         self.waiting_since = time.monotonic()
@@ -175,14 +176,18 @@ class DownTrack(MediaStreamTrack):
         out = EncodedFrame(frame.data, (frame.timestamp + self.offset) & 0xFFFFFFFF,
                            frame.keyframe, frame.layer, frame.audio_level)
         self.last_out = out.timestamp
+        self.last_out_at = time.monotonic()
         self.queue.put_nowait(out)
 
     def _rebase(self, frame: EncodedFrame) -> None:
-        """Keep the outgoing timestamps continuous across layer switches."""
+        """Keep the outgoing timestamps continuous across layer switches: the new layer's
+        frames continue from the last one sent, as far apart as the wall-clock time between
+        them, so the receiver's timing sees neither a jump nor a burst of late frames."""
         if self.last_out is None:
             self.offset = 0
         else:
-            step = 3000 if self.kind == "video" else 960
+            elapsed = time.monotonic() - self.last_out_at
+            step = max(1, round(elapsed * self.forwarder.clock_rate))
             self.offset = (self.last_out + step - frame.timestamp) & 0xFFFFFFFF
 
     def need_keyframe(self) -> None:
@@ -216,6 +221,33 @@ class DownTrack(MediaStreamTrack):
         self.forwarder.remove_down_track(self)
 
 
+class BandwidthEstimator:
+    """Receiver-side estimate of a publisher's uplink, for all its video streams together.
+
+    One per publisher connection: REMB describes the whole connection, so each report lists
+    every SSRC it covers. (One estimator per track made the reports of a newly published track
+    start from scratch and drag the publisher's estimate down for all its tracks.)
+    """
+
+    def __init__(self) -> None:
+        self._estimator = RemoteBitrateEstimator()
+
+    async def on_packet(self, receiver: RTCRtpReceiver, packet: RtpPacket,
+                        arrival_time_ms: int) -> None:
+        if packet.extensions.abs_send_time is None:
+            return
+        remb = self._estimator.add(
+            abs_send_time=packet.extensions.abs_send_time,
+            arrival_time_ms=arrival_time_ms,
+            payload_size=len(packet.payload) + packet.padding_size,
+            ssrc=packet.ssrc,
+        )
+        rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
+        if remb is not None and rtcp_ssrc is not None:
+            await receiver._send_rtcp(RtcpPsfbPacket(
+                fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)))
+
+
 @dataclass
 class ForwarderStats:
     frames_in: int = 0
@@ -238,6 +270,7 @@ class TrackForwarder:
         layers: list[tuple[str, int, int, int]] | None = None,
         on_audio_level: Callable[[int], None] | None = None,
         on_layer_change: Callable[[], None] | None = None,
+        bandwidth: BandwidthEstimator | None = None,
     ) -> None:
         """``layers``: (rid, quality, width, height) for each simulcast layer, low to high."""
         self.receiver = receiver
@@ -251,7 +284,8 @@ class TrackForwarder:
         self.layers: dict[str, MediaLayer] = {}
         self._by_ssrc: dict[int, MediaLayer] = {}
         self._rtx_by_ssrc: dict[int, MediaLayer] = {}
-        self._remb = RemoteBitrateEstimator() if kind == "video" else None
+        self.bandwidth = bandwidth if kind == "video" else None
+        self.clock_rate = 90000 if kind == "video" else 48000
         self._declared = list(layers or [])
         self._closed = False
         self._keyframe_task: asyncio.Task[None] | None = None
@@ -307,17 +341,8 @@ class TrackForwarder:
             return
         self.stats.packets_in += 1
         self.stats.bytes_in += len(packet.payload)
-        if self._remb is not None and packet.extensions.abs_send_time is not None:
-            remb = self._remb.add(
-                abs_send_time=packet.extensions.abs_send_time,
-                arrival_time_ms=arrival_time_ms,
-                payload_size=len(packet.payload) + packet.padding_size,
-                ssrc=packet.ssrc,
-            )
-            if remb is not None and self._rtcp_ssrc is not None:
-                await self.receiver._send_rtcp(RtcpPsfbPacket(
-                    fmt=RTCP_PSFB_APP, ssrc=self._rtcp_ssrc, media_ssrc=0,
-                    fci=pack_remb_fci(*remb)))
+        if self.bandwidth is not None:
+            await self.bandwidth.on_packet(self.receiver, packet, arrival_time_ms)
         codec = self._codecs.get(packet.payload_type)
         if codec is None:
             return

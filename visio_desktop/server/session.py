@@ -39,7 +39,7 @@ from visio_desktop.net.ids import PARTICIPANT_PREFIX, TRACK_PREFIX, guid
 from visio_desktop.net.token import Claims
 from visio_desktop.server import data as data_relay
 from visio_desktop.server.auth import may_publish_source, permission
-from visio_desktop.server.forward import DownTrack, TrackForwarder
+from visio_desktop.server.forward import BandwidthEstimator, DownTrack, TrackForwarder
 from visio_desktop.server.room import ENABLED_CODECS, Room, dbov_to_level
 
 if TYPE_CHECKING:
@@ -144,6 +144,7 @@ class ParticipantSession:
         self._reliable: RTCDataChannel | None = None
         self._lossy: RTCDataChannel | None = None
         self.data_state = data_relay.SenderState()
+        self.bandwidth = BandwidthEstimator()
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -202,8 +203,14 @@ class ParticipantSession:
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("participant %s: %s failed", self.identity, task.get_coro().__qualname__,
+                      exc_info=task.exception())
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def run(self) -> None:
@@ -318,7 +325,16 @@ class ParticipantSession:
         if handler is None:
             log.debug("ignoring %s from %s", kind, self.identity)
             return
-        await handler(getattr(request, kind))
+        try:
+            await handler(getattr(request, kind))
+        except (ProtocolViolation, ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception:
+            # a bug of ours must not end the participant's call
+            log.exception("participant %s: handling %s failed", self.identity, kind)
+            self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
+                reason=rtc.RequestResponse.Reason.UNCLASSIFIED_ERROR,
+                message=f"the server could not handle {kind}")))
 
     async def _on_ping(self, timestamp: int) -> None:
         self.send(rtc.SignalResponse(pong=int(time.time() * 1000)))
@@ -590,7 +606,8 @@ class ParticipantSession:
         track.forwarder = TrackForwarder(
             transceiver.receiver, track_sid=track.sid, kind=kind,
             mime_type=track.info.mime_type, layers=declared,
-            on_audio_level=self._on_audio_level if kind == "audio" else None)
+            on_audio_level=self._on_audio_level if kind == "audio" else None,
+            bandwidth=self.bandwidth)
         self.published[track.sid] = track
         self.bump()
         log.info("participant %s published %s track %s (%s)", self.identity, kind, track.sid,
