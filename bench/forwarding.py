@@ -23,6 +23,14 @@ Usage (from the repository root, in the project's virtual environment)::
     python bench/forwarding.py                # N = 1, 5, 20; 10 s window
     python bench/forwarding.py --quick        # N = 1, 5; 5 s window (a smoke run)
     python bench/forwarding.py --sizes 1,2,4 --window 20 --out /tmp/fwd.json
+
+By default the subscribers join first and the publisher then publishes; ``--late-join`` makes
+them join tracks that are already being forwarded instead.
+
+Besides the server's CPU the report shows where the media path loses time or frames: the
+publisher's and subscribers' WebRTC stats (frames encoded, received, decoded; jitter-buffer
+delay; bandwidth limitation), this process's CPU by thread and its event-loop lag, and the load
+from other processes on the machine, since all of it shares the same cores.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ import secrets
 import signal
 import sys
 import tempfile
+import textwrap
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -72,7 +81,32 @@ PROC_STAT = os.path.exists("/proc/self/stat")
 DEFAULT_OUT = ROOT / "bench" / "results" / "forwarding.json"
 IDLE_S = 2.0  # server CPU measured with nobody connected, before the publisher joins
 CONNECT_PARALLEL = 4  # subscribers connecting at once
+LATE_JOIN_S = 2.0  # with --late-join, how long after the publisher's first frames they join
 LAG_TICK_S = 0.05  # event-loop lag probe period
+RTP_COUNTERS = (  # WebRTC inbound-rtp counters read from the subscribers at window start and end
+    "packets_received", "packets_lost", "frames_received", "frames_decoded", "frames_dropped",
+    "jitter_buffer_delay", "jitter_buffer_emitted_count", "nack_count", "pli_count",
+    "freeze_count",
+)
+SDK_QUEUE_OVERFLOW = "video stream queue overflow"  # the SDK's log line when it drops frames
+
+
+class LogCounter(logging.Handler):
+    """Counts the SDK's log records that contain ``needle``. For the video-queue overflow the
+    SDK logs a stream's first dropped frame and every 100th, so the count only says whether
+    Python fell behind; the frames lost that way are frames decoded less frames received."""
+
+    def __init__(self, needle: str) -> None:
+        super().__init__(logging.WARNING)
+        self.needle = needle
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.needle in record.getMessage():
+            self.count += 1
+
+
+SDK_DROPS = LogCounter(SDK_QUEUE_OVERFLOW)
 
 TITLE = "Visio Desktop forwarding benchmark (room server: 1 publisher → N subscribers)"
 MEASURED = (
@@ -133,12 +167,30 @@ class CpuProbe:
         idle = values[3] + values[4]
         return (total - idle) / self.tick, total / self.tick
 
+    def threads(self, pid: int) -> dict[str, float]:
+        """CPU seconds of a process's threads, summed by thread name (Linux only; the bench's
+        own main thread, which runs Python and its event loop, is named "main")."""
+        out: dict[str, float] = {}
+        if not self.proc:
+            return out
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                text = (task / "stat").read_text()
+            except OSError:  # the thread ended meanwhile
+                continue
+            name = "main" if task.name == str(pid) else text[text.index("(") + 1 : text.rindex(")")]
+            fields = text[text.rindex(")") + 2 :].split()
+            seconds = (int(fields[11]) + int(fields[12])) / self.tick
+            out[name] = out.get(name, 0.0) + seconds
+        return out
+
     def sample(self) -> CpuSample:
         return CpuSample(
             at=time.monotonic(),
             server=self.process_seconds(self.pid),
             bench=self.process_seconds(os.getpid()),
             system=self.system(),
+            bench_threads=self.threads(os.getpid()),
         )
 
 
@@ -148,15 +200,22 @@ class CpuSample:
     server: float
     bench: float
     system: tuple[float, float] | None
+    bench_threads: dict[str, float]
 
-    def usage(self, later: CpuSample) -> dict[str, float | None]:
+    def usage(self, later: CpuSample) -> dict[str, Any]:
         """CPU between two samples: percent of one core (server, bench) and of all (system)."""
         span = later.at - self.at
         system: float | None = None
         if self.system is not None and later.system is not None:
             total = later.system[1] - self.system[1]
             system = 100.0 * (later.system[0] - self.system[0]) / total if total > 0 else None
+        threads = {
+            name: 100.0 * (seconds - self.bench_threads.get(name, 0.0)) / span
+            for name, seconds in later.bench_threads.items()
+        }
         return {
+            "bench_threads_percent": {name: round(pct, 1) for name, pct in sorted(
+                threads.items(), key=lambda item: -item[1])[:8] if pct >= 0.5},
             "span_s": span,
             "server_cpu_s": later.server - self.server,
             "server_percent": 100.0 * (later.server - self.server) / span,
@@ -260,6 +319,28 @@ class LightSubscriber:
 
     def counters(self) -> SubscriberCounters:
         return SubscriberCounters(self.frames, self.sampled, self.decoded, self.audio_samples)
+
+    async def rtp_stats(self) -> dict[str, dict[str, float]]:
+        """The SDK's WebRTC inbound-rtp counters, summed by kind ("video", "audio"): what the
+        subscriber's transport received from the server, before this process's Python."""
+        out: dict[str, dict[str, float]] = {}
+        if self.room is None:
+            return out
+        try:
+            stats = await self.room.get_rtc_stats()
+        except Exception as exc:
+            self.errors.append(f"get_rtc_stats: {exc!r}")
+            return out
+        for entry in stats.subscriber_stats:
+            if not entry.HasField("inbound_rtp"):
+                continue
+            rtp = entry.inbound_rtp
+            sums = out.setdefault(rtp.stream.kind, {})
+            for name in RTP_COUNTERS:
+                source = rtp.received if name in ("packets_received", "packets_lost") \
+                    else rtp.inbound
+                sums[name] = sums.get(name, 0.0) + float(getattr(source, name))
+        return out
 
     def tone_hz(self) -> float | None:
         if not self.audio_tail:
@@ -383,7 +464,85 @@ def _spread(values: Sequence[float]) -> dict[str, float | None]:
             "max": round(float(max(values)), 3)}
 
 
-def _others(usage: dict[str, float | None]) -> float | None:
+QUALITY_LIMITATION = {0: "none", 1: "cpu", 2: "bandwidth", 3: "other"}  # WebRTC stats enum
+PUBLISHER_COUNTERS = ("frames_encoded", "frames_sent", "key_frames_encoded", "pli_count")
+
+
+async def publisher_video_stats(room: rtc.Room | None) -> dict[str, Any]:
+    """The publisher's WebRTC outbound-rtp video counters (summed over its streams)."""
+    out: dict[str, Any] = dict.fromkeys((*PUBLISHER_COUNTERS, "bytes_sent"), 0.0)
+    if room is None:
+        return out
+    with contextlib.suppress(Exception):
+        stats = await room.get_rtc_stats()
+        for entry in stats.publisher_stats:
+            if not entry.HasField("outbound_rtp") or entry.outbound_rtp.stream.kind != "video":
+                continue
+            rtp = entry.outbound_rtp
+            for name in PUBLISHER_COUNTERS:
+                out[name] += float(getattr(rtp.outbound, name))
+            out["bytes_sent"] += float(rtp.sent.bytes_sent)
+            out["size"] = f"{rtp.outbound.frame_width}x{rtp.outbound.frame_height}"
+            reason = int(rtp.outbound.quality_limitation_reason)
+            out["quality_limitation"] = QUALITY_LIMITATION.get(reason, str(reason))
+    return out
+
+
+def _publisher_view(before: dict[str, Any], after: dict[str, Any], captured: int,
+                    window: float, span: float) -> dict[str, Any]:
+    """``captured`` frames over the measured ``window``; WebRTC counters over ``span``."""
+    return {
+        "captured_fps": round(captured / window, 2),
+        "encoded_fps": round((after["frames_encoded"] - before["frames_encoded"]) / span, 2),
+        "sent_fps": round((after["frames_sent"] - before["frames_sent"]) / span, 2),
+        "keyframes": int(after["key_frames_encoded"] - before["key_frames_encoded"]),
+        "plis_from_server": int(after["pli_count"] - before["pli_count"]),
+        "kbps": round(8.0 * (after["bytes_sent"] - before["bytes_sent"]) / span / 1000.0, 1),
+        "size": after.get("size"),
+        "quality_limitation": after.get("quality_limitation"),
+    }
+
+
+def _receiver_view(
+    before: Sequence[dict[str, dict[str, float]]], after: Sequence[dict[str, dict[str, float]]],
+    span: float,
+) -> dict[str, Any]:
+    """What the subscribers' WebRTC stacks saw over the window (inbound-rtp), per kind: rates
+    per subscriber, losses, and the mean jitter-buffer delay (part of the measured latency)."""
+    view: dict[str, Any] = {}
+    for kind in ("video", "audio"):
+        deltas = [
+            {name: a.get(kind, {}).get(name, 0.0) - b.get(kind, {}).get(name, 0.0)
+             for name in RTP_COUNTERS}
+            for b, a in zip(before, after, strict=True)
+        ]
+        if not deltas:
+            continue
+        total = {name: sum(d[name] for d in deltas) for name in RTP_COUNTERS}
+        emitted = total["jitter_buffer_emitted_count"]
+        entry: dict[str, Any] = {
+            "packets_per_s_per_subscriber": round(total["packets_received"] / span
+                                                  / len(deltas), 2),
+            "packets_lost": int(total["packets_lost"]),
+            "nacks": int(total["nack_count"]),
+            "jitter_buffer_delay_ms": round(1000.0 * total["jitter_buffer_delay"] / emitted, 1)
+            if emitted > 0 else None,
+        }
+        if kind == "video":
+            entry.update({
+                "frames_received_per_s_per_subscriber": _spread(
+                    [d["frames_received"] / span for d in deltas]),
+                "frames_decoded_per_s_per_subscriber": _spread(
+                    [d["frames_decoded"] / span for d in deltas]),
+                "frames_dropped": int(total["frames_dropped"]),
+                "plis": int(total["pli_count"]),
+                "freezes": int(total["freeze_count"]),
+            })
+        view[kind] = entry
+    return view
+
+
+def _others(usage: dict[str, Any]) -> float | None:
     """CPU of everything but the server and this process (other users of the machine), in
     percent of one core."""
     busy = usage["system_busy_percent"]
@@ -435,13 +594,24 @@ async def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
             async with gate:
                 await sub.connect(server.url, token(sub.identity))
 
+        async def join_all() -> None:
+            # every connect runs to its end before a failure is raised, so that none is left
+            # half-way when the subscribers are disconnected
+            outcomes = await asyncio.gather(*(join(sub) for sub in subscribers),
+                                            return_exceptions=True)
+            failed = [o for o in outcomes if isinstance(o, BaseException)]
+            if failed:
+                raise RuntimeError(f"{len(failed)} of {n} subscribers could not join: "
+                                   f"{failed[0]!r}")
+
         if not args.late_join:  # everyone in the room, then the publisher starts
-            await asyncio.gather(*(join(sub) for sub in subscribers))
+            await join_all()
         await publisher.publish_pattern(WIDTH, HEIGHT, FPS, simulcast=False)
         await publisher.publish_tone(TONE_HZ)
         if args.late_join:  # subscribers join tracks that are already being forwarded
             await _wait_until(lambda: all(o.sent > 0 for o in publisher.outgoing.values()), 10.0)
-            await asyncio.gather(*(join(sub) for sub in subscribers))
+            await asyncio.sleep(LATE_JOIN_S)  # the server is forwarding by then
+            await join_all()
         receiving = await _wait_until(
             lambda: all(s.frames > 0 and s.audio_samples > 0 for s in subscribers),
             30.0 + 2.0 * n,
@@ -453,13 +623,30 @@ async def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
 
         video_sid = next(sid for sid, o in publisher.outgoing.items()
                          if isinstance(o.track, rtc.LocalVideoTrack))
+
+
+        async def webrtc_stats() -> tuple[dict[str, Any], list[dict[str, dict[str, float]]],
+                                           float]:
+            """Publisher and subscriber WebRTC counters, and the middle of the time they took."""
+            asked = time.monotonic()
+            pub, subs = await asyncio.gather(
+                publisher_video_stats(publisher.room),
+                asyncio.gather(*(s.rtp_stats() for s in subscribers)),
+            )
+            return pub, list(subs), (asked + time.monotonic()) / 2.0
+
+        pub0, rtp0, stats_at0 = await webrtc_stats()
         sent0 = publisher.outgoing[video_sid].sent
         before = [s.counters() for s in subscribers]
+        drops0 = SDK_DROPS.count
         cpu0 = probe.sample()
         await asyncio.sleep(args.window)
         cpu1 = probe.sample()
         after = [s.counters() for s in subscribers]
+        drops1 = SDK_DROPS.count
         sent1 = publisher.outgoing[video_sid].sent
+        pub1, rtp1, stats_at1 = await webrtc_stats()
+        stats_span = stats_at1 - stats_at0
         usage = cpu0.usage(cpu1)
         span = float(usage["span_s"] or 0.0)
 
@@ -490,6 +677,7 @@ async def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
             "latency_ms": _stats(latencies),
             "per_subscriber_median_latency_ms": _spread(per_sub_median),
             "publisher_fps": round(publisher_fps, 2),
+            "publisher_webrtc": _publisher_view(pub0, pub1, sent1 - sent0, span, stats_span),
             "fps_per_subscriber": _spread(fps),
             "video_delivery_ratio": round(float(np.mean(fps)) / publisher_fps, 4)
             if publisher_fps > 0 else None,
@@ -500,9 +688,12 @@ async def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
             "bench_process_cpu_percent": round(float(usage["bench_percent"] or 0.0), 2),
             "system_busy_percent": None if usage["system_busy_percent"] is None
             else round(float(usage["system_busy_percent"]), 2),
+            "bench_threads_cpu_percent": usage["bench_threads_percent"],
             "other_processes_cpu_percent": _others(usage),
             "load_average_1m": _load_average(),
             "event_loop_lag_ms": _stats(lag.between(cpu0.at, cpu1.at)),
+            "sdk_queue_overflow_warnings": drops1 - drops0,
+            "receiver_webrtc": _receiver_view(rtp0, rtp1, stats_span),
             "subscriber_errors": [e for s in subscribers for e in s.errors][:10],
             "publisher_errors": publisher.errors[:10],
         })
@@ -654,6 +845,19 @@ def print_table(results: list[dict[str, Any]], rows: list[dict[str, Any]]) -> No
               f"latency median x{_fmt(g['latency_median'], 2)}, p95 x{_fmt(g['latency_p95'], 2)}")
 
 
+NOTES = [
+    "Linux only as written: the server's CPU comes from /proc/<pid>/stat (psutil elsewhere).",
+    "The publisher, the subscribers and the server share this machine's cores (and so do any "
+    "other processes: see other%); when the machine is saturated, client-side delays (event-"
+    "loop lag, jitter buffers) inflate the measured latency, and the server's bandwidth "
+    "estimate can drop the publisher's bitrate.",
+    "Latency is end to end: capture, encode, server, subscriber jitter buffer, decode and this "
+    "process's Python; the server's own share is not separable from outside.",
+    "CPU per stream counts video and audio as one stream each; the server's fixed cost "
+    "(receiving the publisher) is in every figure, so per-stream CPU falls as N grows; the "
+    "marginal cost per added stream is in the growth lines.",
+]
+
 LEGEND = """\
 columns: streams = streams seen flowing / forwarded (video+audio per subscriber); srv CPU% =
 server process CPU over the window (% of one core); idle% = the same with nobody connected;
@@ -663,6 +867,39 @@ subscriber, mean (min); audio = least audio delivered / real time; decode = samp
 code band decoded; bench% = this process (publisher + subscribers); other% = every other
 process on the machine (% of one core); sys% = whole machine busy (% of all cores); lag p95 =
 this process's event-loop lag (ms), which adds to the measured latency."""
+
+
+def print_path_table(results: list[dict[str, Any]]) -> None:
+    print("media path over the same window (the clients' WebRTC stats; fps are per subscriber"
+          " from rtp on):")
+    head = (f"{'N':>3} {'cap fps':>7} {'enc fps':>7} {'sent as':>7} {'limit':>9} {'kbps':>6} "
+            f"{'keys':>4} {'rtp fps':>7} "
+            f"{'dec fps':>7} {'py fps':>6} {'lost v/a':>8} {'PLIs':>4} {'jb v':>5} {'jb a':>5}")
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        pub = r["publisher_webrtc"]
+        video = r["receiver_webrtc"].get("video", {})
+        audio = r["receiver_webrtc"].get("audio", {})
+        lost = f"{video.get('packets_lost', '-')}/{audio.get('packets_lost', '-')}"
+        print(
+            f"{r['subscribers']:>3} {_fmt(pub['captured_fps']):>7} {_fmt(pub['encoded_fps']):>7} "
+            f"{_fmt(pub['size']):>7} {_fmt(pub['quality_limitation']):>9} "
+            f"{_fmt(pub['kbps'], 0):>6} {pub['keyframes']:>4} "
+            f"{_fmt(video.get('frames_received_per_s_per_subscriber', {}).get('mean')):>7} "
+            f"{_fmt(video.get('frames_decoded_per_s_per_subscriber', {}).get('mean')):>7} "
+            f"{_fmt(r['fps_per_subscriber']['mean']):>6} {lost:>8} "
+            f"{_fmt(video.get('plis')):>4} "
+            f"{_fmt(video.get('jitter_buffer_delay_ms'), 0):>5} "
+            f"{_fmt(audio.get('jitter_buffer_delay_ms'), 0):>5}"
+        )
+    print("(cap = frames the publisher's Python captured; enc = frames its encoder produced;"
+          "\n sent as, limit = the size it encoded and WebRTC's quality-limitation reason; kbps,"
+          "\n keys = its video bitrate and keyframes; rtp = frames a subscriber assembled"
+          " from the\n server's packets; dec = frames it decoded; py = frames that reached this"
+          " process's\n Python (dec - py: frames the SDK dropped because Python fell behind);"
+          " lost = packets\n lost video/audio; PLIs = sent by the subscribers; jb v, jb a = mean"
+          " jitter-buffer delay\n in ms, video and audio (part of the latency))")
 
 
 def versions() -> dict[str, str]:
@@ -705,6 +942,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
               f"server exit {server['exit_code']}{' (killed)' if server['killed'] else ''}"
               f"{'' if result['ok'] else '  [NOT OK: some streams missing or errors]'}",
               flush=True)
+        threads = ", ".join(f"{name} {pct:g}%" for name, pct
+                            in result["bench_threads_cpu_percent"].items())
+        print(f"      bench process threads (% of one core): {threads or '-'}", flush=True)
         if not result["ok"] or server["exit_code"] != 0:
             failures.append(f"N={n}: ok={result['ok']}, server exit {server['exit_code']}")
         await asyncio.sleep(1.0)  # let the SDK release the last size's peer connections
@@ -723,6 +963,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     if results:
         print_table(results, rows)
         print()
+        print_path_table(results)
+        print()
         print(LEGEND)
     if "subscriber_senders" in encoders:
         print(f"\nper-subscriber encoders: {encoders['forwarding_packers']} of "
@@ -733,6 +975,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
               f" -> {'OK' if encoders['ok'] else 'FAILED'}")
     else:
         print(f"\nencoder check FAILED: {encoders.get('error')}")
+    print("\nnotes:")
+    for note in NOTES:
+        print(textwrap.fill(note, 100, initial_indent="  - ", subsequent_indent="    "))
 
     report = {
         "benchmark": "forwarding",
@@ -756,6 +1001,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "results": results,
         "growth": rows,
         "no_per_subscriber_encoder": encoders,
+        "notes": NOTES,
         "failures": failures,
         "ok": not failures,
     }
@@ -802,6 +1048,11 @@ def main(argv: list[str] | None = None) -> int:
         args.sample_every = 1
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sdk_log = logging.getLogger("livekit")
+    sdk_log.addHandler(SDK_DROPS)
+    if not args.verbose:  # counted and reported instead of printed, one line a frame
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda record: SDK_QUEUE_OVERFLOW not in record.getMessage())
     report = asyncio.run(main_async(args))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
