@@ -200,6 +200,11 @@ class ParticipantSession:
             except (ConnectionError, RuntimeError):
                 return
 
+    def respond(self, reason: int, message: str, request_id: int = 0) -> None:
+        """Answer a request with a ``request_response`` (the protocol's error report)."""
+        self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
+            request_id=request_id, reason=reason, message=message)))
+
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -245,8 +250,7 @@ class ParticipantSession:
         except ProtocolViolation as exc:
             log.warning("participant %s in room %s dropped: %s",
                         self.identity, self.room.name, exc)
-            self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
-                reason=rtc.RequestResponse.Reason.INVALID_REQUEST, message=str(exc))))
+            self.respond(rtc.RequestResponse.Reason.INVALID_REQUEST, str(exc))
             reason = exc.reason
             await self.close(reason, notify=True)
         except (ConnectionError, asyncio.CancelledError):
@@ -332,9 +336,8 @@ class ParticipantSession:
         except Exception:
             # a bug of ours must not end the participant's call
             log.exception("participant %s: handling %s failed", self.identity, kind)
-            self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
-                reason=rtc.RequestResponse.Reason.UNCLASSIFIED_ERROR,
-                message=f"the server could not handle {kind}")))
+            self.respond(rtc.RequestResponse.Reason.UNCLASSIFIED_ERROR,
+                         f"the server could not handle {kind}")
 
     async def _on_ping(self, timestamp: int) -> None:
         self.send(rtc.SignalResponse(pong=int(time.time() * 1000)))
@@ -389,14 +392,12 @@ class ParticipantSession:
             raise ProtocolViolation("add_track without a cid")
         if not may_publish_source(self.permission, req.source) or req.type not in (
                 models.TrackType.AUDIO, models.TrackType.VIDEO):
-            self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
-                reason=rtc.RequestResponse.Reason.NOT_ALLOWED,
-                message="not allowed to publish this track")))
+            self.respond(rtc.RequestResponse.Reason.NOT_ALLOWED,
+                         "not allowed to publish this track")
             return
         if req.cid in self.pending or any(t.cid == req.cid for t in self.published.values()):
-            self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
-                reason=rtc.RequestResponse.Reason.DUPLICATE_HANDLE,
-                message="a track with this cid is already published")))
+            self.respond(rtc.RequestResponse.Reason.DUPLICATE_HANDLE,
+                         "a track with this cid is already published")
             return
         info = models.TrackInfo(
             sid=guid(TRACK_PREFIX),
@@ -451,8 +452,7 @@ class ParticipantSession:
         track = self.published.get(req.sid) or next(
             (t for t in self.pending.values() if t.sid == req.sid), None)
         if track is None:
-            self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
-                reason=rtc.RequestResponse.Reason.NOT_FOUND, message=f"unknown track {req.sid}")))
+            self.respond(rtc.RequestResponse.Reason.NOT_FOUND, f"unknown track {req.sid}")
             return
         if track.info.muted == req.muted:
             return
@@ -463,9 +463,8 @@ class ParticipantSession:
 
     async def _on_update_metadata(self, req: rtc.UpdateParticipantMetadata) -> None:
         if not self.permission.can_update_metadata:
-            self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
-                request_id=req.request_id, reason=rtc.RequestResponse.Reason.NOT_ALLOWED,
-                message="not allowed to update metadata")))
+            self.respond(rtc.RequestResponse.Reason.NOT_ALLOWED,
+                         "not allowed to update metadata", request_id=req.request_id)
             return
         if req.name:
             self.name = req.name
@@ -478,8 +477,7 @@ class ParticipantSession:
                 self.attributes.pop(key, None)
         self.bump()
         self.room.broadcast_update(self)
-        self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
-            request_id=req.request_id, reason=rtc.RequestResponse.Reason.OK)))
+        self.respond(rtc.RequestResponse.Reason.OK, "", request_id=req.request_id)
 
     async def _on_subscription(self, req: rtc.UpdateSubscription) -> None:
         sids = list(req.track_sids) + [s for pt in req.participant_tracks for s in pt.track_sids]
@@ -718,8 +716,7 @@ class ParticipantSession:
             await data_relay.relay(self, channel.label, message)
         except data_relay.DataError as exc:
             log.warning("participant %s dropped: %s", self.identity, exc)
-            self.send(rtc.SignalResponse(request_response=rtc.RequestResponse(
-                reason=rtc.RequestResponse.Reason.INVALID_REQUEST, message=str(exc))))
+            self.respond(rtc.RequestResponse.Reason.INVALID_REQUEST, str(exc))
             await self.close(models.DisconnectReason.STATE_MISMATCH, notify=True)
 
     def send_data(self, reliable: bool, payload: bytes) -> None:
