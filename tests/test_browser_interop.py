@@ -5,8 +5,13 @@ Chromium) and the official Python SDK in the same room.
   a microphone tone and a screen share; the Python SDK client publishes the pattern and a tone.
   Both sides decode what they receive; the server must receive every simulcast layer and
   forward the highest active one to the SDK client.
+* simulcast under change: when the browser stops and resumes layers, the subscriber moves
+  between them without its delay building up; a second video track (a screen share) does not
+  cut the bandwidth estimate the server's feedback gives the browser.
 * chat: ``lk.chat`` text streams and legacy ``lk-chat-topic`` packets, both ways, with the
   sender's identity, and ``destination_identities`` reaching one participant only.
+
+Media are kept small (960x540 camera, 640x360 elsewhere, 15 fps): the suite shares two cores.
 """
 
 from __future__ import annotations
@@ -54,10 +59,24 @@ LOW_SIZE = (320, 180)  # and its lowest, q
 SCREEN_SIZE = (640, 360)
 FPS = 15
 SLIDES_FPS = 3
-MAX_SWITCH_REGRESSIONS = 2
+# An upward layer switch starts at the new layer's keyframe, which is of the same capture as
+# the last frame forwarded from the old layer (or one older, when the big keyframe lags): the
+# subscriber sees that counter again.
+MAX_REGRESSIONS_PER_SWITCH = 2
 MAX_SWITCH_DOWN_S = 4.0  # from a layer stopping to the next one's frames
+MAX_SWITCH_UP_S = 30.0  # from a layer resuming to its frames at the subscriber
 LATENCY_MARGIN_MS = 250  # how far a layer switch may move a subscriber's delay
-NEGATIVE_WAIT_S = 1.5  # how long a participant must stay without a message not meant for it
+NEGATIVE_WAIT_S = 1.5  # how long a participant must go without a message not meant for it
+# Simulcast layers whose q and h fit in the 300 kbit/s Chromium starts with, so that h runs
+# steadily from the start (the default presets want 600 kbit/s for q + h, which the server's
+# bandwidth feedback takes ~10 s to allow, Chromium turning h on and off meanwhile).
+LEAN_SIMULCAST: dict[str, Any] = {
+    "videoSimulcastLayers": [
+        {"width": 320, "height": 180, "encoding": {"maxBitrate": 60_000, "maxFramerate": FPS}},
+        {"width": 640, "height": 360, "encoding": {"maxBitrate": 150_000, "maxFramerate": FPS}},
+    ],
+    "videoEncoding": {"maxBitrate": 300_000, "maxFramerate": FPS},
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,8 +184,11 @@ class RecordingSdkParticipant(SdkParticipant):
     def __init__(self, identity: str = "") -> None:
         super().__init__(identity)
         self.last_frame: dict[str, npt.NDArray[np.uint8]] = {}  # RGB, by track sid
+        self.size_changes: dict[str, int] = {}  # by track sid: simulcast layer switches seen
 
     def _on_video_frame(self, frame: rtc.VideoFrame, stats: VideoStats) -> None:
+        if stats.frames and (frame.width, frame.height) != (stats.width, stats.height):
+            self.size_changes[stats.track_sid] = self.size_changes.get(stats.track_sid, 0) + 1
         super()._on_video_frame(frame, stats)
         if frame.type != rtc.VideoBufferType.RGBA:
             frame = frame.convert(rtc.VideoBufferType.RGBA)
@@ -184,11 +206,13 @@ def palette_psnr(image: npt.NDArray[np.uint8], counter: int) -> tuple[float, flo
     the pattern's colours standing for the mean luma it came back with; and the largest shift of
     such a mean from the colour's true luma.
 
-    Chromium captures a canvas as full-range BT.709-ish YUV and, with no colour-space header
-    extension negotiated, receivers convert it back as limited-range BT.601: every colour comes
-    back shifted by up to ~25 luma levels, which alone caps the plain :func:`pattern_psnr` at
-    about 22 dB. Taking the colours' own means removes that global colour change, so what is
-    left measures the picture: a frame of another counter, or a damaged one, still scores low.
+    What Chromium captures from a canvas comes back with its colours shifted, at the Python
+    SDK and in Chromium alike (grey 32 as 19, grey 224 as 242, the other colours by up to ~25
+    luma levels: a YUV range/matrix mismatch between canvas capture and the decoders, with no
+    colour-space information sent along), which alone caps the plain :func:`pattern_psnr` at
+    about 22 dB; the SDK's own pattern comes back at 45-50 dB. Taking the colours' own means
+    removes that global colour change, so what is left measures the picture: a frame of
+    another counter scores ~21 dB, a good one over 60 dB.
     """
     height, width = image.shape[:2]
     rows = motion_region(height)
@@ -344,8 +368,11 @@ async def test_browser_and_sdk_exchange_media_with_simulcast_and_screen_share(
         await more_frames(py, video, FPS * 2, timeout_s=10)
         assert video.decoded - decoded_before >= 0.9 * (video.frames - frames_before), \
             py.report()
-        # an upward layer switch may forward one older keyframe (see the report)
-        assert video.counter_regressions <= MAX_SWITCH_REGRESSIONS, py.report()
+        assert video.decoded >= 0.9 * video.frames, py.report()
+        # frames in capture order, but for a repeated capture at a layer switch
+        switches = py.size_changes.get(video.track_sid, 0)
+        assert video.counter_regressions <= MAX_REGRESSIONS_PER_SWITCH * switches, \
+            (switches, py.report())
         frame = py.last_frame[camera["trackSid"]]
         picture = read_pattern(frame)
         assert picture is not None
@@ -399,13 +426,13 @@ async def test_browser_and_sdk_exchange_media_with_simulcast_and_screen_share(
 
 async def join_camera_publisher(room_server: ServerThread, browsers: BrowserFactory, room: str,
                                 py: SdkParticipant) -> tuple[BrowserParticipant, VideoStats]:
-    """``py`` and a browser ``web`` in ``room``; ``web`` publishes its simulcast camera and
-    ``py`` receives it on the 640x360 layer (Chromium has turned it on)."""
+    """``py`` and a browser ``web`` in ``room``; ``web`` publishes its simulcast camera with
+    :data:`LEAN_SIMULCAST` layers and ``py`` receives it on the 640x360 layer."""
     await py.connect(room_server.url, room_server.token(room, "py"))
     web = await browsers.new("web")
     await web.join(room_server.url, room_server.token(room, "web"))
     await web.publish_camera(width=CAMERA_SIZE[0], height=CAMERA_SIZE[1], fps=FPS,
-                             simulcast=True)
+                             simulcast=True, publish_options=LEAN_SIMULCAST)
     video = await py.wait_for_video("web", min_decoded=10, timeout_s=20)
     await wait_for_size(py, video, MID_SIZE, timeout_s=25)
     await more_frames(py, video, FPS, timeout_s=10)
@@ -442,8 +469,10 @@ async def test_simulcast_layer_pause_switches_layers_without_delay_build_up(
         await more_frames(py, video, 4 * FPS, timeout_s=15)
         low = recent_latency_ms(video)
 
+        # back up once Chromium sends h again: slow, as the server's bandwidth estimate fell to
+        # what q alone carried and grows back by 8 % a second (see the report)
         await web.set_encodings_active("camera", {"h": True, "f": True})
-        up_s = await wait_for_size(py, video, MID_SIZE, timeout_s=20)
+        up_s = await wait_for_size(py, video, MID_SIZE, timeout_s=MAX_SWITCH_UP_S)
         await more_frames(py, video, 4 * FPS, timeout_s=15)
         high = recent_latency_ms(video)
         log.info("layer pause: baseline %.0f ms, switched down after %.1f s (latency then "
@@ -534,6 +563,7 @@ async def test_chat_between_browser_and_sdk_both_ways(
         assert (await py2.wait_for_chat("legacy hello from python")).sender == "py1"
 
         # nobody gets its own message back, nothing is duplicated
+        await asyncio.sleep(NEGATIVE_WAIT_S)
         assert not [m for m in py1.chat if m.sender == "py1"], chat_lines(py1.chat)
         chats = await web.chats()
         assert not [c for c in chats if c["from"] == "web"], chats
@@ -569,7 +599,7 @@ async def test_chat_destination_identities_reach_one_participant(
         # py2 must have got none of them
         await asyncio.sleep(NEGATIVE_WAIT_S)
         assert not py2.chat, f"py2 got messages meant for others: {chat_lines(py2.chat)}"
-        assert not [d for d in py2.data], f"py2 got data packets: {py2.data}"
+        assert not py2.data, f"py2 got data packets: {py2.data}"
 
         # ... although it does get what is meant for it (its data path works)
         await web.send_chat("for py2", destination_identities=["py2"])
@@ -577,7 +607,7 @@ async def test_chat_destination_identities_reach_one_participant(
         assert (await py2.wait_for_chat("for py2")).sender == "web"
         assert (await py2.wait_for_chat("legacy for py2")).sender == "py1"
         await asyncio.sleep(NEGATIVE_WAIT_S)
-        assert [m.text for m in py1.chat] == ["for py1 only", "legacy for py1 only"], \
+        assert sorted(m.text for m in py1.chat) == ["for py1 only", "legacy for py1 only"], \
             chat_lines(py1.chat)
         assert sorted(c["message"] for c in await web.chats()) == [
             "for web only", "legacy for web only"], await web.chats()
