@@ -67,9 +67,9 @@ MAX_SWITCH_DOWN_S = 4.0  # from a layer stopping to the next one's frames
 MAX_SWITCH_UP_S = 30.0  # from a layer resuming to its frames at the subscriber
 LATENCY_MARGIN_MS = 250  # how far a layer switch may move a subscriber's delay
 NEGATIVE_WAIT_S = 1.5  # how long a participant must go without a message not meant for it
-# Simulcast layers whose q and h fit in the 300 kbit/s Chromium starts with, so that h runs
-# steadily from the start (the default presets want 600 kbit/s for q + h, which the server's
-# bandwidth feedback takes ~10 s to allow, Chromium turning h on and off meanwhile).
+# Simulcast layers that all fit comfortably in the start bitrate the server gives publishers, so
+# that every layer runs steadily from the start (with the default presets Chromium may turn the
+# upper layers on and off for a while as its estimate settles).
 LEAN_SIMULCAST: dict[str, Any] = {
     "videoSimulcastLayers": [
         {"width": 320, "height": 180, "encoding": {"maxBitrate": 60_000, "maxFramerate": FPS}},
@@ -152,7 +152,7 @@ async def forwarding(room_server: ServerThread, identity: str,
                     continue
                 fwd = track.forwarder
                 layers = {rid: LayerView(rid, lay.quality, lay.frames, lay.width, lay.height,
-                                         lay.active, lay.ssrc)
+                                         lay.active_in(fwd), lay.ssrc)
                           for rid, lay in fwd.layers.items()}
                 down = {d.subscriber: DownView(d.subscriber, d.layer, d.target, d.frames_sent)
                         for d in fwd.down_tracks}
@@ -427,14 +427,14 @@ async def test_browser_and_sdk_exchange_media_with_simulcast_and_screen_share(
 async def join_camera_publisher(room_server: ServerThread, browsers: BrowserFactory, room: str,
                                 py: SdkParticipant) -> tuple[BrowserParticipant, VideoStats]:
     """``py`` and a browser ``web`` in ``room``; ``web`` publishes its simulcast camera with
-    :data:`LEAN_SIMULCAST` layers and ``py`` receives it on the 640x360 layer."""
+    :data:`LEAN_SIMULCAST` layers and ``py`` receives it on the top (960x540) layer."""
     await py.connect(room_server.url, room_server.token(room, "py"))
     web = await browsers.new("web")
     await web.join(room_server.url, room_server.token(room, "web"))
     await web.publish_camera(width=CAMERA_SIZE[0], height=CAMERA_SIZE[1], fps=FPS,
                              simulcast=True, publish_options=LEAN_SIMULCAST)
     video = await py.wait_for_video("web", min_decoded=10, timeout_s=20)
-    await wait_for_size(py, video, MID_SIZE, timeout_s=25)
+    await wait_for_size(py, video, CAMERA_SIZE, timeout_s=25)
     await more_frames(py, video, FPS, timeout_s=10)
     return web, video
 
@@ -469,10 +469,10 @@ async def test_simulcast_layer_pause_switches_layers_without_delay_build_up(
         await more_frames(py, video, 4 * FPS, timeout_s=15)
         low = recent_latency_ms(video)
 
-        # back up once Chromium sends h again: slow, as the server's bandwidth estimate fell to
-        # what q alone carried and grows back by 8 % a second (see the report)
+        # back up once Chromium sends the top layer again (it may take a while: the bandwidth
+        # estimate fell to what q alone carried and grows back by about 8 % a second)
         await web.set_encodings_active("camera", {"h": True, "f": True})
-        up_s = await wait_for_size(py, video, MID_SIZE, timeout_s=MAX_SWITCH_UP_S)
+        up_s = await wait_for_size(py, video, CAMERA_SIZE, timeout_s=MAX_SWITCH_UP_S)
         await more_frames(py, video, 4 * FPS, timeout_s=15)
         high = recent_latency_ms(video)
         log.info("layer pause: baseline %.0f ms, switched down after %.1f s (latency then "

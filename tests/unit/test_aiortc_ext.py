@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from visio_desktop.net.aiortc_ext import answer_simulcast, simulcast_rids
+from visio_desktop.net.aiortc_ext import add_start_bitrate, answer_simulcast, simulcast_rids
 
 OFFER = "\r\n".join([
     "v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0 1",
@@ -26,3 +26,16 @@ def test_answer_receives_every_layer() -> None:
     assert "a=simulcast:recv q;h;f\r\n" in video
     assert "a=rid" not in answer.split("m=video", 1)[0]
     assert answer_simulcast(ANSWER, ANSWER) == ANSWER  # nothing to do without simulcast
+
+
+def test_start_bitrate_for_video_codecs_only() -> None:
+    answer = ANSWER.replace("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n",
+                            "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000\r\n"
+                            "a=rtpmap:97 H264/90000\r\n"
+                            "a=fmtp:97 packetization-mode=1\r\n")
+    answer = answer.replace("a=mid:0\r\n", "a=mid:0\r\na=rtpmap:111 opus/48000/2\r\n")
+    tuned = add_start_bitrate(answer, 1500)
+    assert "a=rtpmap:96 VP8/90000\r\na=fmtp:96 x-google-start-bitrate=1500\r\n" in tuned
+    assert "a=fmtp:97 packetization-mode=1;x-google-start-bitrate=1500\r\n" in tuned
+    assert "x-google" not in tuned.split("m=video", 1)[0]
+    assert add_start_bitrate(tuned, 1500) == tuned

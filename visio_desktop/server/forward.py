@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 PLI_MIN_INTERVAL_S = 0.25
 KEYFRAME_RETRY_S = 1.0
-LAYER_IDLE_S = 2.0
+LAYER_IDLE_S = 2.0  # a layer with no frame for this long is off (a still screen share is slow)
+LAYER_BEHIND_FRAMES = 4  # ...or once the other layers have sent this many captures without it
 DOWNTRACK_QUEUE = 30
 RID_QUALITY = {"q": models.VideoQuality.LOW, "h": models.VideoQuality.MEDIUM,
                "f": models.VideoQuality.HIGH}
@@ -96,9 +97,15 @@ class MediaLayer:
     nack: NackGenerator | None = None
     jitter: JitterBuffer | None = None
 
-    @property
-    def active(self) -> bool:
-        return self.frames > 0 and time.monotonic() - self.last_frame_at < LAYER_IDLE_S
+    last_seq: int = 0  # the track's frame sequence number at this layer's last frame
+
+    def active_in(self, forwarder: TrackForwarder) -> bool:
+        """Receiving frames: recently, and not left behind while the other layers go on (a
+        publisher pausing a layer is noticed within a few frame intervals, whatever the rate)."""
+        if self.frames == 0 or time.monotonic() - self.last_frame_at >= LAYER_IDLE_S:
+            return False
+        others = max(1, len(forwarder.layers) - 1)
+        return forwarder.frame_seq - self.last_seq <= others * LAYER_BEHIND_FRAMES + 1
 
 
 class ForwardingPacker:
@@ -229,8 +236,10 @@ class BandwidthEstimator:
     start from scratch and drag the publisher's estimate down for all its tracks.)
     """
 
-    def __init__(self) -> None:
+    def __init__(self, floor_bps: int = 0) -> None:
         self._estimator = RemoteBitrateEstimator()
+        self.floor_bps = floor_bps
+        self.last_bps = 0
 
     async def on_packet(self, receiver: RTCRtpReceiver, packet: RtpPacket,
                         arrival_time_ms: int) -> None:
@@ -244,8 +253,14 @@ class BandwidthEstimator:
         )
         rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
         if remb is not None and rtcp_ssrc is not None:
+            # The delay-based estimate follows what arrives, so a publisher that sends below
+            # its means (a paused layer, a new track) would be held down there; the floor keeps
+            # room to grow, and the publisher's own loss-based control still backs off.
+            bitrate, ssrcs = remb
+            self.last_bps = max(bitrate, self.floor_bps)
             await receiver._send_rtcp(RtcpPsfbPacket(
-                fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)))
+                fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0,
+                fci=pack_remb_fci(self.last_bps, ssrcs)))
 
 
 @dataclass
@@ -287,6 +302,7 @@ class TrackForwarder:
         self.bandwidth = bandwidth if kind == "video" else None
         self.clock_rate = 90000 if kind == "video" else 48000
         self._declared = list(layers or [])
+        self.frame_seq = 0
         self._closed = False
         self._keyframe_task: asyncio.Task[None] | None = None
         self._pli_tasks: set[asyncio.Future[None]] = set()
@@ -398,6 +414,8 @@ class TrackForwarder:
             if size:
                 layer.width, layer.height = size
         layer.frames += 1
+        self.frame_seq += 1
+        layer.last_seq = self.frame_seq
         if key:
             layer.keyframes += 1
         layer.last_frame_at = time.monotonic()
@@ -442,7 +460,8 @@ class TrackForwarder:
             self._choose_layer(down)
 
     def _choose_layer(self, down: DownTrack) -> None:
-        layers = [layer for layer in self.layer_order() if layer.active] or self.layer_order()
+        layers = [layer for layer in self.layer_order() if layer.active_in(self)] \
+            or self.layer_order()
         if not layers:
             return
         choice = layers[-1]
@@ -480,7 +499,7 @@ class TrackForwarder:
         """Re-ask for keyframes while subscribers wait, and move subscribers off dead layers."""
         try:
             while not self._closed:
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(0.2)
                 now = time.monotonic()
                 for down in tuple(self.down_tracks):
                     self._choose_layer(down)  # follows layers that start or stop

@@ -52,6 +52,7 @@ PROTOCOL = 17
 PING_INTERVAL_S = 5
 PING_TIMEOUT_S = 15
 SIGNAL_MAX_BYTES = 1 << 20
+START_BITRATE_KBPS = 1500  # publishers' initial video estimate (LAN / same computer)
 
 
 class ProtocolViolation(Exception):
@@ -144,7 +145,7 @@ class ParticipantSession:
         self._reliable: RTCDataChannel | None = None
         self._lossy: RTCDataChannel | None = None
         self.data_state = data_relay.SenderState()
-        self.bandwidth = BandwidthEstimator()
+        self.bandwidth = BandwidthEstimator(floor_bps=START_BITRATE_KBPS * 1000)
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -560,6 +561,7 @@ class ParticipantSession:
             finally:
                 aiortc_ext.ice_host_addresses.reset(token)
             answer = aiortc_ext.answer_simulcast(desc.sdp, self.publisher.localDescription.sdp)
+            answer = aiortc_ext.add_start_bitrate(answer, START_BITRATE_KBPS)
             self.send(rtc.SignalResponse(answer=rtc.SessionDescription(
                 type="answer", sdp=answer, id=desc.id)))
             await self._check_unpublished(desc.sdp)
