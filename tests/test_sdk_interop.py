@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import random
 import time
 from collections.abc import AsyncIterator
 
@@ -93,6 +95,13 @@ async def test_chat_between_sdk_clients(room_server: ServerThread,
         await carol.wait_for_chat("for carol only", sender="alice")
         await alice.send_legacy_chat("legacy for carol", destination_identities=["carol"])
         await carol.wait_for_chat("legacy for carol", sender="alice")
+        # a long message travels as a chunked text stream (header, chunks, trailer)
+        noise = base64.b64encode(random.Random(7).randbytes(36_000)).decode()  # incompressible
+        long_text = "é à ç ✓ " + noise
+        assert len(long_text.encode()) > 3 * 15_000
+        await bob.send_chat(long_text)
+        msg = await alice.wait_for_chat(long_text, sender="bob", timeout_s=15)
+        assert not msg.legacy
         await asyncio.sleep(1.0)
         assert not [m for m in bob.chat if "carol" in m.text], bob.chat
     finally:

@@ -63,6 +63,7 @@ async def relay(sender: ParticipantSession, label: str, message: bytes | str) ->
             return
         state.last_sequence = packet.sequence
     kind = packet.WhichOneof("value")
+    log.debug("data %s from %s (%d bytes)", kind, sender.identity, len(message))
     if kind == "metrics":
         return  # LiveKit never forwards metrics
     packet.kind = models.DataPacket.Kind.RELIABLE if reliable else models.DataPacket.Kind.LOSSY
