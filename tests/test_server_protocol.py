@@ -110,6 +110,9 @@ async def test_join_response_meets_client_checks(room_server: ServerThread) -> N
         assert pong.pong_resp.last_ping_timestamp == 1234
         await client.send(rtc.SignalRequest(ping=99))
         await client.recv_until("pong")
+        quality = await client.recv_until("connection_quality")
+        by_sid = {u.participant_sid: u for u in quality.connection_quality.updates}
+        assert by_sid[join.participant.sid].quality == models.ConnectionQuality.EXCELLENT
         # the first participant hears of the second, with a growing version
         infos: list[models.ParticipantInfo] = []
         while not infos:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+from aiortc.rtp import RtpPacket
 from livekit.protocol import models
 
 from visio_desktop.server.forward import EncodedFrame, TrackForwarder, is_keyframe, vp8_size
@@ -92,3 +93,17 @@ def test_keyframe_and_size_detection() -> None:
     assert not is_keyframe("VP8", b"\x11\x00\x00")
     assert is_keyframe("H264", b"\x00\x00\x00\x01\x67\x42") and \
         not is_keyframe("H264", b"\x00\x00\x00\x01\x41\x9a")
+
+
+async def test_recent_loss_measures_each_interval() -> None:
+    forwarder, _ = _forwarder()
+    stats = forwarder.layers["h"].stats
+    assert stats is not None
+    for seq in range(1000, 1100):
+        if seq % 10 != 3:  # one packet in ten lost
+            stats.add(RtpPacket(sequence_number=seq, timestamp=seq * 3000))
+    assert abs(forwarder.recent_loss() - 0.1) < 0.02
+    for seq in range(1100, 1200):  # then a clean interval
+        stats.add(RtpPacket(sequence_number=seq, timestamp=seq * 3000))
+    assert forwarder.recent_loss() == 0.0
+    forwarder.close()

@@ -98,6 +98,7 @@ class MediaLayer:
     jitter: JitterBuffer | None = None
 
     last_seq: int = 0  # the track's frame sequence number at this layer's last frame
+    loss_prior: tuple[int, int] = (0, 0)  # packets expected, received at the last loss check
 
     def active_in(self, forwarder: TrackForwarder) -> bool:
         """Receiving frames: recently, and not left behind while the other layers go on (a
@@ -340,6 +341,21 @@ class TrackForwarder:
             if self.on_layer_change:
                 self.on_layer_change()
         return layer
+
+    def recent_loss(self) -> float:
+        """Worst packet loss (0..1) over the layers since the last call. (aiortc's own
+        ``fraction_lost`` belongs to its receiver reports: reading it would reset them.)"""
+        worst = 0.0
+        for layer in self.layers.values():
+            if layer.stats is None:
+                continue
+            expected, received = layer.stats.packets_expected, layer.stats.packets_received
+            d_expected = expected - layer.loss_prior[0]
+            d_received = received - layer.loss_prior[1]
+            layer.loss_prior = (expected, received)
+            if d_expected > 0:
+                worst = max(worst, max(0, d_expected - d_received) / d_expected)
+        return worst
 
     def layer_order(self) -> list[MediaLayer]:
         return sorted(self.layers.values(), key=lambda layer: (layer.quality, layer.width))

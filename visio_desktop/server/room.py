@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 ENABLED_CODECS = ("video/VP8", "video/H264", "audio/opus")
 SPEAKER_INTERVAL_S = 0.3
+QUALITY_EVERY_TICKS = 7  # connection quality about every 2 s
 SPEAKER_HOLD_S = 0.6
 SPEAKER_THRESHOLD_DBOV = 50  # louder than -50 dBov counts as speaking
 
@@ -111,12 +112,34 @@ class Room:
 
     # -- active speakers ---------------------------------------------------------------------
     async def _speaker_loop(self) -> None:
+        ticks = 0
         try:
             while True:
                 await asyncio.sleep(SPEAKER_INTERVAL_S)
                 self._update_speakers()
+                ticks += 1
+                if ticks % QUALITY_EVERY_TICKS == 0:
+                    self._send_connection_quality()
         except asyncio.CancelledError:
             pass
+
+    def _send_connection_quality(self) -> None:
+        """Everyone's connection quality, from the loss measured on what they publish."""
+        updates = []
+        for session in self.participants.values():
+            if session.hidden:
+                continue
+            loss = session.uplink_loss()
+            quality = (models.ConnectionQuality.EXCELLENT if loss < 0.02 else
+                       models.ConnectionQuality.GOOD if loss < 0.08 else
+                       models.ConnectionQuality.POOR)
+            updates.append(rtc.ConnectionQualityInfo(
+                participant_sid=session.sid, quality=quality, score=round(5 * (1 - loss), 2)))
+        if updates:
+            message = rtc.SignalResponse(
+                connection_quality=rtc.ConnectionQualityUpdate(updates=updates))
+            for session in list(self.participants.values()):
+                session.send(message)
 
     def _update_speakers(self) -> None:
         now = time.monotonic()

@@ -178,6 +178,12 @@ class ParticipantSession:
     def bump(self) -> None:
         self.version += 1
 
+    def uplink_loss(self) -> float:
+        """Fraction of packets lost lately on what this participant publishes (0..1)."""
+        losses = [track.forwarder.recent_loss() for track in self.published.values()
+                  if track.forwarder is not None]
+        return max(losses, default=0.0)
+
     def speaking_level(self, now: float, hold: float, threshold: float) -> float | None:
         if now - self.audio_at > hold or self.audio_dbov >= threshold:
             return None
