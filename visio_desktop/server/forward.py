@@ -347,7 +347,7 @@ class TrackForwarder:
         ``fraction_lost`` belongs to its receiver reports: reading it would reset them.)"""
         worst = 0.0
         for layer in self.layers.values():
-            if layer.stats is None:
+            if layer.stats is None or not layer.stats.packets_received:
                 continue
             expected, received = layer.stats.packets_expected, layer.stats.packets_received
             d_expected = expected - layer.loss_prior[0]
