@@ -271,3 +271,36 @@ async def _fresh_client_joins(room_server: ServerThread) -> None:
     finally:
         await client.close()
     await asyncio.sleep(0)
+
+
+@pytest.mark.timeout(40)
+async def test_silent_client_is_dropped_after_the_ping_timeout(room_server: ServerThread) -> None:
+    """A client whose network went away (it neither pings nor leaves) is removed, and the
+    others are told, once the ping timeout it was given has passed."""
+    watcher = await RawSignal.connect(room_server.url, room_server.token("r", "watcher"))
+    silent = await RawSignal.connect(room_server.url, room_server.token("r", "silent"))
+    try:
+        timeout_s = (await silent.recv_until("join")).join.ping_timeout
+        await watcher.recv_until("join")
+        start = asyncio.get_running_loop().time()
+
+        async def keep_alive() -> None:  # the watcher pings as a live client does
+            while True:
+                await watcher.send(rtc.SignalRequest(ping_req=rtc.Ping(timestamp=1)))
+                await asyncio.sleep(2)
+
+        pinger = asyncio.ensure_future(keep_alive())
+        try:
+            while True:
+                update = await watcher.recv_until("update", timeout_s=timeout_s + 5)
+                if any(p.identity == "silent" and
+                       p.state == models.ParticipantInfo.State.DISCONNECTED
+                       for p in update.update.participants):
+                    break
+        finally:
+            pinger.cancel()
+        elapsed = asyncio.get_running_loop().time() - start
+        assert timeout_s - 1 <= elapsed <= timeout_s + 3, elapsed
+    finally:
+        await silent.close()
+        await watcher.close()
