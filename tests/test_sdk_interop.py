@@ -293,3 +293,15 @@ async def test_rpc_and_transcriptions_pass_through(
     assert got == [("alice", "bonjour le monde", True)]
     rooms = await room_server.acall(lambda: _async(room_server.server.list_rooms))
     assert [(r.name, sorted(r.participants)) for r in rooms] == [("room", ["alice", "bob"])]
+
+
+async def test_h264_is_forwarded(pair: tuple[SdkParticipant, SdkParticipant]) -> None:
+    alice, bob = pair
+    await alice.publish_pattern(640, 360, fps=15, simulcast=False, codec=rtc.VideoCodec.H264)
+    video = await bob.wait_for_video("alice", min_decoded=30, timeout_s=30)
+    assert video.counter_regressions == 0, bob.report()
+    assert video.min_psnr is not None and video.min_psnr >= 25, bob.report()
+    assert (video.width, video.height) == (640, 360), bob.report()
+    assert bob.room is not None
+    publication = next(iter(bob.room.remote_participants["alice"].track_publications.values()))
+    assert publication.mime_type.lower() == "video/h264"
