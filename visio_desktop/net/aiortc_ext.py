@@ -15,13 +15,14 @@ video tracks with the same payload type (camera and screen share). This module:
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import re
 from collections.abc import Sequence
 
 import aioice.ice
+from aiortc import RTCPeerConnection, rtcdtlstransport
 from aiortc import codecs as aiortc_codecs
-from aiortc import rtcdtlstransport
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
 from aiortc.rtp import RtpPacket
 
@@ -156,3 +157,33 @@ def add_start_bitrate(answer_sdp: str, kbps: int) -> str:
                     section = section.replace(line, f"{line}{eol}a=fmtp:{pt} {param}", 1)
         out.append(section)
     return "".join(out)
+
+
+def _stalled(pc: RTCPeerConnection) -> bool:
+    for t in pc.getTransceivers():
+        direction = t.currentDirection or ""
+        if "send" in direction and not t.sender._RTCRtpSender__started:  # type: ignore[attr-defined]
+            return True
+        if direction in ("recvonly", "sendrecv") and \
+                not t.receiver._RTCRtpReceiver__started:  # type: ignore[attr-defined]
+            return True
+    return False
+
+
+async def start_media_when_connected(pc: RTCPeerConnection, timeout_s: float = 15.0) -> None:
+    """Start the senders and receivers a renegotiation added, once the transport is up.
+
+    aiortc starts them only from the connection step of ``setLocalDescription`` /
+    ``setRemoteDescription``, and skips a transceiver whose DTLS transport is still
+    handshaking: a renegotiation that lands during the handshake (publishing right after
+    joining) would leave its media stopped forever. Call this after each negotiation.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while pc.connectionState not in ("connected", "failed", "closed"):
+        if loop.time() > deadline:
+            return
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # let aiortc's own connection step run first
+    if pc.connectionState == "connected" and _stalled(pc):
+        await pc._RTCPeerConnection__connect()  # type: ignore[attr-defined]

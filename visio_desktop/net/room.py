@@ -528,6 +528,7 @@ class Room:
                 raise PublishError("the server did not answer our offer") from None
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
             await self._flush_candidates(0)
+            await aiortc_ext.start_media_when_connected(pc)
 
     async def publish_track(self, track: MediaStreamTrack, source: str = "", name: str = "",
                             *, video_codec: str = "VP8") -> LocalTrackPublication:

@@ -571,6 +571,7 @@ class ParticipantSession:
             self.send(rtc.SignalResponse(answer=rtc.SessionDescription(
                 type="answer", sdp=answer, id=desc.id)))
             await self._check_unpublished(desc.sdp)
+        self.spawn(aiortc_ext.start_media_when_connected(self.publisher))
 
     async def _check_unpublished(self, offer_sdp: str) -> None:
         sending = _sending_mids(offer_sdp)
@@ -713,6 +714,7 @@ class ParticipantSession:
                 raise ProtocolViolation(f"the subscriber answer could not be applied: {exc}") \
                     from exc
             await self._flush_candidates(1)
+            self.spawn(aiortc_ext.start_media_when_connected(self.subscriber))
             self._sub_negotiating = False
             again = self._sub_renegotiate
         if again:
