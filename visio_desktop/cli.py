@@ -77,6 +77,35 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _join(args: argparse.Namespace) -> int:
+    import json
+
+    from visio_desktop.headless import HeadlessOptions, HeadlessParticipant
+
+    if not args.headless:
+        print("visio-desktop join: only --headless is available until the desktop window lands",
+              file=sys.stderr)
+        return 2
+    if not args.token:
+        print("visio-desktop join: --token is required for a LiveKit address", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = HeadlessOptions(url=args.url, token=args.token, name=args.name or "",
+                              video=args.video, audio=args.audio, screen=args.screen,
+                              send_chat=list(args.send_chat), duration_s=args.duration)
+    report = asyncio.run(HeadlessParticipant(options).run())
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+    else:
+        print(text)
+    for error in report["errors"]:
+        print(f"visio-desktop join: {error}", file=sys.stderr)
+    return 0 if report["joined"] and report["left_cleanly"] and not report["errors"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="visio-desktop", description="Visio Desktop")
     parser.add_argument("--version", action="version", version=f"visio-desktop {__version__}")
@@ -99,6 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--grant", action="append", default=[],
                        help="override a grant, e.g. can_publish=false (repeatable)")
     token.set_defaults(func=_token)
+
+    join = sub.add_parser("join", help="join a room")
+    join.add_argument("url", help="LiveKit server address (ws://, wss://, http://, https://)")
+    join.add_argument("--token", help="access token")
+    join.add_argument("--headless", action="store_true", help="no window: publish and report")
+    join.add_argument("--name", help="display name")
+    join.add_argument("--video", default="test-pattern", help="test-pattern, a file, or none")
+    join.add_argument("--audio", default="tone", help="tone, a file, or none")
+    join.add_argument("--screen", default="none", help="test-pattern or none")
+    join.add_argument("--send-chat", action="append", default=[], metavar="TEXT")
+    join.add_argument("--duration", type=float, default=10.0, help="seconds in the room")
+    join.add_argument("--report", help="write the JSON report to this file")
+    join.add_argument("-v", "--verbose", action="store_true")
+    join.set_defaults(func=_join)
     return parser
 
 
