@@ -1,0 +1,221 @@
+"""Our LiveKit client (``visio_desktop.net.Room``) against our server, with official clients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from livekit import rtc
+
+from tests.conftest import ServerThread
+from tests.support.sdk_client import SdkParticipant
+from visio_desktop.headless import HeadlessOptions, HeadlessParticipant
+from visio_desktop.media.sinks import AudioSink, VideoSink
+from visio_desktop.media.synthetic_tracks import PatternVideoTrack, ToneAudioTrack
+from visio_desktop.net.participant import RemoteParticipant, RemoteTrackPublication
+from visio_desktop.net.room import Room
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class Client:
+    """One of our Rooms with sinks on whatever it receives and a log of its events."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.room = Room()
+        self.sinks: dict[tuple[str, str], VideoSink | AudioSink] = {}
+        self.events: list[tuple[float, str, str, str]] = []  # (time, event, identity, source)
+        self.room.on("track_subscribed", self._subscribed)
+        for event in ("track_muted", "track_unmuted", "track_unpublished"):
+            self.room.on(event, lambda pub, p, event=event: self.events.append(
+                (time.monotonic(), event, p.identity, pub.source)))
+        self.room.on("participant_disconnected", lambda p: self.events.append(
+            (time.monotonic(), "participant_disconnected", p.identity, "")))
+        self.room.on("reconnected", lambda: self.events.append(
+            (time.monotonic(), "reconnected", "", "")))
+
+    def _subscribed(self, track: Any, pub: RemoteTrackPublication,
+                    participant: RemoteParticipant) -> None:
+        sink: VideoSink | AudioSink = VideoSink(track) if track.kind == "video" \
+            else AudioSink(track)
+        sink.start()
+        self.sinks[(participant.identity, pub.source)] = sink
+
+    async def wait_event(self, event: str, identity: str, since: float,
+                         timeout_s: float = 5.0) -> float:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for at, name, who, _ in self.events:
+                if name == event and who == identity and at >= since:
+                    return at - since
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{self.name}: no {event} from {identity}: {self.events}")
+
+    async def wait_video(self, identity: str, source: str, frames: int = 20,
+                         timeout_s: float = 20.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            sink = self.sinks.get((identity, source))
+            if isinstance(sink, VideoSink) and sink.report()["pattern_decoded"] >= frames:
+                return sink.report()
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{self.name}: {frames} decoded frames of {identity}/{source} "
+                             f"never came: {self.reports()}")
+
+    async def wait_audio(self, identity: str, seconds: float = 1.0) -> dict[str, Any]:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            sink = self.sinks.get((identity, "microphone"))
+            if isinstance(sink, AudioSink) and sink.seconds_received >= seconds:
+                return sink.report()
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{self.name}: no audio from {identity}: {self.reports()}")
+
+    def reports(self) -> dict[str, Any]:
+        return {f"{k[0]}/{k[1]}": v.report() for k, v in self.sinks.items()}
+
+    async def close(self) -> None:
+        for sink in self.sinks.values():
+            sink.stop()
+        await self.room.disconnect()
+
+
+def _assert_pattern(report: dict[str, Any]) -> None:
+    assert report["counter_regressions"] == 0, report
+    assert report["pattern_decoded"] >= 0.9 * report["pattern_checked"], report
+    assert report["psnr_db"]["min"] is None or report["psnr_db"]["min"] >= 25, report
+
+
+async def test_our_client_and_the_official_sdk_exchange_camera_screen_and_audio(
+        room_server: ServerThread) -> None:
+    sdk = SdkParticipant("sdk")
+    ours = Client("ours")
+    await sdk.connect(room_server.url, room_server.token("mix", "sdk"))
+    await ours.room.connect(room_server.url, room_server.token("mix", "ours"))
+    try:
+        await sdk.publish_pattern(640, 360, fps=15, simulcast=True)
+        await sdk.publish_tone(660)
+        await sdk.publish_pattern(640, 360, fps=10, simulcast=False,
+                                  source=rtc.TrackSource.SOURCE_SCREENSHARE)
+        await ours.room.publish_track(PatternVideoTrack(640, 360, 15), "camera")
+        await ours.room.publish_track(ToneAudioTrack(440), "microphone")
+        await ours.room.publish_track(
+            PatternVideoTrack(640, 360, 10, source="screen_share"), "screen_share")
+
+        # what the official client sees of us: the right sources, decodable frames, the tone
+        camera = await sdk.wait_for_video("ours", min_decoded=20, timeout_s=30,
+                                      source=rtc.TrackSource.SOURCE_CAMERA)
+        screen = await sdk.wait_for_video("ours", min_decoded=10, timeout_s=30,
+                                      source=rtc.TrackSource.SOURCE_SCREENSHARE)
+        for stats in (camera, screen):
+            assert stats.counter_regressions == 0, sdk.report()
+            assert (stats.width, stats.height) == (640, 360), sdk.report()
+        tone = (await sdk.wait_for_audio("ours", seconds=1.5)).tone(1.0)
+        assert abs(tone.frequency_hz - 440) < 5, tone
+        # what we see of the official client
+        for source in ("camera", "screen_share"):
+            _assert_pattern(await ours.wait_video("sdk", source, frames=10))
+        audio = await ours.wait_audio("sdk", seconds=1.5)
+        assert abs(audio["tone"]["frequency_hz"] - 660) < 5, audio
+    finally:
+        await ours.close()
+        await sdk.disconnect()
+
+
+async def test_three_of_our_clients_see_everything_and_every_change(
+        room_server: ServerThread) -> None:
+    clients = [Client(name) for name in ("ana", "ben", "cha")]
+    for client in clients:
+        await client.room.connect(room_server.url, room_server.token("three", client.name))
+    try:
+        mics = {}
+        for client in clients:
+            await client.room.publish_track(PatternVideoTrack(320, 180, 10), "camera")
+            mics[client.name] = await client.room.publish_track(ToneAudioTrack(440), "microphone")
+        await clients[0].room.publish_track(
+            PatternVideoTrack(640, 360, 5, source="screen_share"), "screen_share")
+        for client in clients:
+            for other in clients:
+                if other is client:
+                    continue
+                _assert_pattern(await client.wait_video(other.name, "camera", frames=8))
+                await client.wait_audio(other.name, seconds=0.5)
+            if client is not clients[0]:
+                _assert_pattern(await client.wait_video("ana", "screen_share", frames=4))
+
+        start = time.monotonic()
+        await clients[1].room.set_muted(mics["ben"].sid, True)
+        for watcher in (clients[0], clients[2]):
+            assert await watcher.wait_event("track_muted", "ben", start) < 1.0
+        start = time.monotonic()
+        await clients[1].room.set_muted(mics["ben"].sid, False)
+        for watcher in (clients[0], clients[2]):
+            assert await watcher.wait_event("track_unmuted", "ben", start) < 1.0
+        start = time.monotonic()
+        await clients[2].close()
+        for watcher in clients[:2]:
+            assert await watcher.wait_event("participant_disconnected", "cha", start) < 1.0
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def test_rejoins_after_the_server_drops_the_connection(room_server: ServerThread) -> None:
+    sdk = SdkParticipant("sdk")
+    ours = Client("ours")
+    await sdk.connect(room_server.url, room_server.token("drop", "sdk"))
+    await ours.room.connect(room_server.url, room_server.token("drop", "ours"))
+    try:
+        await sdk.publish_pattern(320, 180, fps=10, simulcast=False)
+        await ours.room.publish_track(PatternVideoTrack(320, 180, 10), "camera")
+        await ours.wait_video("sdk", "camera", frames=5)
+        await sdk.wait_for_video("ours", min_decoded=5)
+
+        async def drop() -> None:
+            for session in room_server.server.sessions():
+                if session.identity == "ours":
+                    await session.ws.close()
+
+        start = time.monotonic()
+        await room_server.acall(drop)
+        assert await ours.wait_event("reconnected", "", start, timeout_s=5.0) < 5.0
+        assert ours.room.reconnects == 1
+        # media flows again both ways, on new subscriptions and a republished camera
+        before = len(sdk.video_from("ours"))
+        await ours.wait_video("sdk", "camera", frames=5)
+
+        def new_track() -> bool:
+            return len(sdk.video_from("ours")) > before and \
+                sdk.video_from("ours")[-1].decoded >= 5
+        await sdk.wait_for(new_track, 15, what="our republished camera")
+    finally:
+        await ours.close()
+        await sdk.disconnect()
+
+
+async def test_headless_participant_reports_what_it_received(room_server: ServerThread) -> None:
+    sdk = SdkParticipant("sdk")
+    await sdk.connect(room_server.url, room_server.token("hl", "sdk"))
+    try:
+        await sdk.publish_pattern(320, 180, fps=10, simulcast=False)
+        await sdk.publish_tone(550)
+        participant = HeadlessParticipant(HeadlessOptions(
+            url=room_server.http_url, token=room_server.token("hl", "bot"), duration_s=4,
+            width=320, height=180, fps=10, screen="test-pattern"))
+        report = await participant.run()
+        assert report["joined"] and report["left_cleanly"] and not report["errors"], report
+        assert report["join_ms"] < 5000
+        assert len(report["published"]) == 3
+        by_kind = {t["kind"]: t for t in report["remote_tracks"]}
+        assert by_kind["video"]["participant"] == "sdk"
+        assert by_kind["video"]["pattern_decoded"] >= 10, report
+        assert by_kind["video"]["first_frame_ms"] is not None
+        assert by_kind["video"]["latency_ms"]["median"] < 1000, report
+        assert abs(by_kind["audio"]["tone"]["frequency_hz"] - 550) < 5, report
+        sources = {s.source for s in sdk.video.values()}
+        assert sources == {rtc.TrackSource.SOURCE_CAMERA, rtc.TrackSource.SOURCE_SCREENSHARE}
+    finally:
+        await sdk.disconnect()
