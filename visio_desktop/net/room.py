@@ -85,6 +85,7 @@ class Room:
         self._url = ""
         self._token = ""
         self._auto_subscribe = True
+        self._join_timeout_s = 10.0
         self._pub_offer_id = 0
         self._pub_lock = asyncio.Lock()
         self._pub_answer: asyncio.Future[rtc.SessionDescription] | None = None
@@ -134,8 +135,10 @@ class Room:
             self.emit("connection_state_changed", state)
 
     # -- connect / disconnect ------------------------------------------------------------------
-    async def connect(self, url: str, token: str, *, auto_subscribe: bool = True) -> None:
+    async def connect(self, url: str, token: str, *, auto_subscribe: bool = True,
+                      timeout_s: float = 10.0) -> None:
         self._url, self._token, self._auto_subscribe = url, token, auto_subscribe
+        self._join_timeout_s = timeout_s
         self._closing = False
         self._set_state("connecting")
         try:
@@ -149,7 +152,8 @@ class Room:
         signal = SignalClient(self._on_signal, self._on_signal_closed)
         try:
             join = await signal.connect(self._url, self._token,
-                                        auto_subscribe=self._auto_subscribe)
+                                        auto_subscribe=self._auto_subscribe,
+                                        timeout_s=self._join_timeout_s)
         except SignalError as exc:
             raise ConnectError(str(exc)) from None
         self._signal = signal

@@ -93,12 +93,12 @@ class SignalClient:
                       404: "no LiveKit server at this address"}.get(exc.status, "refused")
             raise SignalError(f"could not join: {detail} (HTTP {exc.status})",
                               status=exc.status) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            await self._close_transport()
-            raise SignalError(f"could not reach the server: {exc.__class__.__name__}") from None
         except TimeoutError:
             await self._close_transport()
             raise SignalError("the server did not answer in time") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            await self._close_transport()
+            raise SignalError(f"could not reach the server: {exc.__class__.__name__}") from None
         if first is None:
             await self._close_transport()
             raise SignalError("the server closed the connection before joining")
