@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +79,33 @@ def test_token_command_rejects_bad_grants(grant: str) -> None:
                             env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert result.returncode == 2
     assert result.stderr.strip()
+
+
+def test_headless_join_reports_and_exits(tmp_path: Path) -> None:
+    port = _free_port()
+    keys = "k1:" + "s" * 32
+    server = subprocess.Popen(_cli("serve", "--port", str(port), "--keys", keys),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline().startswith("ready ")
+        token = subprocess.run(_cli("token", "--room", "r", "--identity", "bot", "--keys", keys),
+                               capture_output=True, text=True, check=True).stdout.strip()
+        report_path = tmp_path / "report.json"
+        done = subprocess.run(
+            _cli("join", f"http://127.0.0.1:{port}", "--token", token, "--headless",
+                 "--duration", "1", "--video", "test-pattern", "--audio", "tone",
+                 "--send-chat", "bonjour", "--report", str(report_path)),
+            capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(report_path.read_text())
+        assert report["joined"] and report["left_cleanly"] and report["identity"] == "bot"
+        assert len(report["published"]) == 2 and report["errors"] == []
+        refused = subprocess.run(
+            _cli("join", f"http://127.0.0.1:{port}", "--token", "bad", "--headless",
+                 "--duration", "1"), capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 1
+        assert "token was refused" in refused.stderr
+        assert "bad" not in refused.stderr.replace("token was refused", "")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
