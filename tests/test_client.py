@@ -14,6 +14,7 @@ from tests.support.sdk_client import SdkParticipant
 from visio_desktop.headless import HeadlessOptions, HeadlessParticipant
 from visio_desktop.media.sinks import AudioSink, VideoSink
 from visio_desktop.media.synthetic_tracks import PatternVideoTrack, ToneAudioTrack
+from visio_desktop.net.data import build_reaction
 from visio_desktop.net.participant import RemoteParticipant, RemoteTrackPublication
 from visio_desktop.net.room import Room
 
@@ -218,4 +219,73 @@ async def test_headless_participant_reports_what_it_received(room_server: Server
         sources = {s.source for s in sdk.video.values()}
         assert sources == {rtc.TrackSource.SOURCE_CAMERA, rtc.TrackSource.SOURCE_SCREENSHARE}
     finally:
+        await sdk.disconnect()
+
+
+async def test_chat_reactions_and_captions_with_the_official_sdk(
+        room_server: ServerThread) -> None:
+    sdk = SdkParticipant("agent")
+    ours = Client("ours")
+    chats: list[Any] = []
+    reactions: list[Any] = []
+    captions: list[Any] = []
+    ours.room.on("chat_message", chats.append)
+    ours.room.on("reaction_received", reactions.append)
+    ours.room.on("caption_received", captions.append)
+    await sdk.connect(room_server.url, room_server.token("talk", "agent"))
+    await ours.room.connect(room_server.url, room_server.token("talk", "ours"))
+    try:
+        await sdk.wait_for_participant("ours")
+
+        async def until(items: list[Any], count: int, what: str) -> None:
+            deadline = time.monotonic() + 10
+            while len(items) < count:
+                assert time.monotonic() < deadline, f"{what}: {items}"
+                await asyncio.sleep(0.05)
+
+        # chat, both formats, both ways
+        await sdk.send_chat("bonjour depuis le SDK")
+        await sdk.send_legacy_chat("ancien format")
+        await until(chats, 2, "chat from the SDK")
+        assert [(m.sender_identity, m.text) for m in chats] == [
+            ("agent", "bonjour depuis le SDK"), ("agent", "ancien format")]
+        sent = await ours.room.send_chat("bonjour à vous ✓")
+        received = await sdk.wait_for(lambda: [
+            m for m in sdk.chat if m.sender == "ours" and not m.legacy], 10, what="stream copy")
+        assert [(m.text, m.id) for m in received] == [("bonjour à vous ✓", sent.id)]
+        # the legacy copy goes too, marked for receivers that read the stream to skip
+        legacy = [m for m in sdk.chat if m.sender == "ours" and m.legacy]
+        assert all(m.ignore_legacy and m.id == sent.id for m in legacy), legacy
+        # a Visio reaction, as the web app sends it
+        packet = build_reaction("party-popper")
+        await sdk.send_data(packet.user.payload, topic=packet.user.topic)
+        await until(reactions, 1, "reaction")
+        assert (reactions[0].sender_identity, reactions[0].emoji) == ("agent", "party-popper")
+        # not one of the 8: ignored, the call goes on
+        await sdk.send_data(b'{"type": "reactionReceived", "data": {"emoji": "pile-of-poo"}}',
+                            topic=packet.user.topic)
+        await sdk.send_data(b"not json at all", topic=packet.user.topic)
+        # captions from an agent: a legacy packet for the first utterance...
+        mic = await sdk.publish_tone(440)
+        assert sdk.room is not None
+        await sdk.room.local_participant.publish_transcription(rtc.Transcription(
+            participant_identity="agent", track_sid=mic.sid, segments=[rtc.TranscriptionSegment(
+                id="SG_legacy", text="première phrase", start_time=0, end_time=0,
+                language="fr", final=True)]))
+        await until(captions, 1, "legacy caption")
+        # ...then lk.transcription streams, interim then final
+        for text, final in (("deuxième", "false"), ("deuxième phrase", "true")):
+            await sdk.room.local_participant.send_text(
+                text, topic="lk.transcription", attributes={
+                    "lk.transcribed_track_id": mic.sid, "lk.segment_id": "SG_2",
+                    "lk.transcription_final": final})
+        await until(captions, 3, "stream captions")
+        assert [(c.speaker_identity, c.text, c.final) for c in captions] == [
+            ("agent", "première phrase", True), ("agent", "deuxième", False),
+            ("agent", "deuxième phrase", True)]
+        assert len(reactions) == 1
+        assert ours.room.connection_state == "connected"
+        assert [m.text for m in ours.room.chat_history][-1] == "bonjour à vous ✓"
+    finally:
+        await ours.close()
         await sdk.disconnect()

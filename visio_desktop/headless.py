@@ -14,6 +14,7 @@ from aiortc.contrib.media import MediaPlayer
 
 from visio_desktop.media.sinks import AudioSink, VideoSink
 from visio_desktop.media.synthetic_tracks import PatternVideoTrack, ToneAudioTrack
+from visio_desktop.net.data import Caption, ChatMessage
 from visio_desktop.net.participant import RemoteParticipant, RemoteTrackPublication
 from visio_desktop.net.room import ConnectError, PublishError, Room
 
@@ -73,6 +74,11 @@ class HeadlessParticipant:
         self._sources: list[MediaStreamTrack] = []
         self.room.on("track_subscribed", self._on_track_subscribed)
         self.room.on("track_unsubscribed", self._on_track_unsubscribed)
+        self.room.on("chat_message", self._on_chat)
+        self.room.on("caption_received", self._on_caption)
+        self.room.on("reaction_received", lambda r: self.events.append(
+            {"t_ms": self._ms(), "event": "reaction", "identity": r.sender_identity,
+             "emoji": r.emoji}))
         for event in ("participant_connected", "participant_disconnected", "reconnecting",
                       "reconnected", "disconnected"):
             self.room.on(event, lambda *args, event=event: self._record(event, args))
@@ -135,12 +141,24 @@ class HeadlessParticipant:
         return self.report()
 
     async def _send_chat(self, text: str) -> None:
-        import json
-        import uuid
+        try:
+            await self.room.send_chat(text)
+        except (ValueError, ConnectionError) as exc:  # ChatTooLong is a ValueError
+            self.errors.append(f"chat not sent: {exc}")
 
-        payload = json.dumps({"id": str(uuid.uuid4()), "timestamp": int(time.time() * 1000),
-                              "message": text, "ignoreLegacy": False}).encode()
-        await self.room.publish_data(payload, topic="lk-chat-topic")
+    def _on_chat(self, message: ChatMessage) -> None:
+        self.chat.append({"t_ms": self._ms(), "sender": message.sender_identity,
+                          "text": message.text, "id": message.id})
+
+    def _on_caption(self, caption: Caption) -> None:
+        entry = {"t_ms": self._ms(), "speaker": caption.speaker_identity,
+                 "segment_id": caption.segment_id, "text": caption.text, "final": caption.final}
+        for i, known in enumerate(self.captions):  # one line per segment
+            if known["segment_id"] == caption.segment_id and \
+                    known["speaker"] == caption.speaker_identity:
+                self.captions[i] = entry
+                return
+        self.captions.append(entry)
 
     def report(self) -> dict[str, Any]:
         tracks = []

@@ -1000,3 +1000,23 @@ def test_mux_stale_streams_on_tick() -> None:
     assert mux.tick(now=10.0) == []
     events = mux.tick(now=31.0)
     assert len(events) == 1 and events[0].kind == "stream_stale"
+
+
+def test_auto_caption_mode_takes_legacy_only_from_senders_without_streams() -> None:
+    from visio_desktop.net.data.captions import CaptionMode, CaptionTracker
+    from visio_desktop.net.data.streams import StreamInfo, TextStream
+
+    tracker = CaptionTracker(mode=CaptionMode.AUTO)
+    legacy = models.Transcription(transcribed_participant_identity="alice", track_id="TR_a",
+                                  segments=[models.TranscriptionSegment(id="S1", text="bonjour",
+                                                                        final=True)])
+    assert [c.text for c in tracker.from_legacy(legacy, "old-agent")] == ["bonjour"]
+    info = StreamInfo(stream_id="s1", sender_identity="new-agent", topic="lk.transcription",
+                      mime_type="text/plain", timestamp_ms=0, total_length=None,
+                      attributes={"lk.segment_id": "SG_1", "lk.transcription_final": "true"},
+                      is_text=True)
+    assert tracker.from_stream(TextStream(info, "salut")) is not None
+    legacy2 = models.Transcription(transcribed_participant_identity="bob", track_id="TR_b",
+                                   segments=[models.TranscriptionSegment(id="S2", text="dup",
+                                                                         final=True)])
+    assert tracker.from_legacy(legacy2, "new-agent") == []  # its streams already carry it

@@ -11,8 +11,11 @@ Events: ``connection_state_changed(state)``, ``participant_connected(p)``,
 ``track_muted(pub, p)``, ``track_unmuted(pub, p)``, ``active_speakers_changed(list)``,
 ``connection_quality_changed(p, quality)``, ``attributes_changed(changed, p)``,
 ``participant_metadata_changed(p, old, new)``, ``participant_name_changed(p, old, new)``,
-``room_metadata_changed(old, new)``, ``data_packet(packet, label)``, ``reconnecting()``,
-``reconnected()``, ``disconnected(reason)``.
+``room_metadata_changed(old, new)``, ``chat_message(ChatMessage)``,
+``caption_received(Caption)``, ``reaction_received(ReactionReceived)``,
+``visio_notification(event)``, ``data_received(UserData)``, ``stream_received(event)``,
+``rpc(event)``, ``data_error(DataError)``, ``reconnecting()``, ``reconnected()``,
+``disconnected(reason)``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,26 @@ from aiortc.sdp import candidate_from_sdp
 from livekit.protocol import models, rtc
 
 from visio_desktop.net import aiortc_ext
+from visio_desktop.net.data import (
+    CaptionMode,
+    CaptionReceived,
+    ChatMessage,
+    ChatReceived,
+    DataError,
+    DataMux,
+    PacketSealer,
+    ReactionReceived,
+    RpcAck,
+    RpcRequest,
+    RpcResponse,
+    StreamReceived,
+    StreamSupport,
+    UserData,
+    build_chat,
+    build_reaction,
+    server_supports_data_streams,
+    user_packet,
+)
 from visio_desktop.net.participant import (
     SOURCE_VALUES,
     LocalParticipant,
@@ -93,7 +116,10 @@ class Room:
         self._candidates: dict[int, list[dict[str, Any]]] = {0: [], 1: []}
         self._unresolved: dict[str, MediaStreamTrack] = {}  # remote track sid -> track
         self._channels: dict[str, RTCDataChannel] = {}
-        self._reliable_sequence = 0
+        self._sealer = PacketSealer()
+        self.data = DataMux(track_owner=self._track_owner, caption_mode=CaptionMode.AUTO)
+        self.chat_history: list[ChatMessage] = []  # kept across rejoins
+        self.server_info: models.ServerInfo | None = None
         self._subscriber_connected = asyncio.Event()
         self._closing = False
         self._reconnect_task: asyncio.Task[None] | None = None
@@ -167,7 +193,7 @@ class Room:
         self._subscriber = RTCPeerConnection(config)
         self._setup_subscriber(self._subscriber)
         self._channels = {}
-        self._reliable_sequence = 0
+        self._sealer = PacketSealer()
         for label, options in (("_reliable", {"ordered": True}),
                                ("_lossy", {"ordered": False, "maxRetransmits": 0})):
             channel = self._publisher.createDataChannel(label, **options)
@@ -251,6 +277,7 @@ class Room:
     def _apply_join(self, join: rtc.JoinResponse) -> None:
         self.name, self.sid, self.metadata = join.room.name, join.room.sid, join.room.metadata
         self.server_version = join.server_info.version or join.server_version
+        self.server_info = join.server_info
         me = join.participant
         lp = self.local_participant
         lp.sid, lp.identity, lp.name = me.sid, me.identity, me.name
@@ -456,6 +483,7 @@ class Room:
         participant.track_publications.clear()
         if identity in self.active_speakers:
             self.active_speakers.remove(identity)
+        self._dispatch_data(self.data.participant_left(identity))
         if not quietly:
             self.emit("participant_disconnected", participant)
 
@@ -505,15 +533,42 @@ class Room:
                 self._spawn(self._on_signal_closed("the media connection failed"))
 
     def _on_data(self, message: bytes | str, label: str) -> None:
-        if isinstance(message, str):
-            return
-        packet = models.DataPacket()
-        try:
-            packet.ParseFromString(message)
-        except Exception:
-            log.info("ignoring a malformed data packet")
-            return
-        self.emit("data_packet", packet, label)
+        self._dispatch_data(self.data.feed(message, label))
+
+    def _dispatch_data(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, ChatReceived):
+                self._remember_chat(event.message)
+                self.emit("chat_message", event.message)
+            elif isinstance(event, CaptionReceived):
+                self.emit("caption_received", event.caption)
+            elif isinstance(event, ReactionReceived):
+                self.emit("reaction_received", event)
+            elif isinstance(event, UserData):
+                self.emit("data_received", event)
+            elif isinstance(event, StreamReceived):
+                self.emit("stream_received", event)
+            elif isinstance(event, RpcRequest | RpcResponse | RpcAck):
+                self.emit("rpc", event)
+            elif isinstance(event, DataError):
+                self.emit("data_error", event)
+            else:  # Visio notifications: muted by someone, permissions, recording, lobby, …
+                self.emit("visio_notification", event)
+
+    def _remember_chat(self, message: ChatMessage) -> None:
+        for i, known in enumerate(self.chat_history):
+            if known.id == message.id:
+                self.chat_history[i] = message  # an edit
+                return
+        self.chat_history.append(message)
+
+    def _track_owner(self, track_sid: str) -> str | None:
+        found = self._find_publication(track_sid)
+        if found is not None:
+            return found[1].identity
+        if track_sid in self.local_participant.track_publications:
+            return self.local_participant.identity
+        return None
 
     # -- publishing ----------------------------------------------------------------------------
     async def _negotiate_publisher(self) -> None:
@@ -612,24 +667,45 @@ class Room:
 
     # -- data ----------------------------------------------------------------------------------
     def send_data_packet(self, packet: models.DataPacket, reliable: bool = True) -> None:
-        """Send one DataPacket (sequence numbered on the reliable channel)."""
+        """Send one DataPacket (numbered on the reliable channel; size checked)."""
         channel = self._channels.get("_reliable" if reliable else "_lossy")
         if channel is None or channel.readyState != "open":
             raise ConnectionError("the data channel is not open")
-        if reliable:
-            self._reliable_sequence += 1
-            packet.sequence = self._reliable_sequence
-        packet.kind = models.DataPacket.Kind.RELIABLE if reliable else models.DataPacket.Kind.LOSSY
-        channel.send(packet.SerializeToString())
+        channel.send(self._sealer.seal(packet, reliable=reliable))
 
     async def publish_data(self, payload: bytes, *, topic: str = "", reliable: bool = True,
                            destination_identities: list[str] | None = None) -> None:
-        packet = models.DataPacket(
-            destination_identities=destination_identities or [],
-            user=models.UserPacket(payload=payload, topic=topic,
-                                   destination_identities=destination_identities or []))
         await self.wait_data_ready()
-        self.send_data_packet(packet, reliable)
+        self.send_data_packet(user_packet(payload, topic=topic or None,
+                                          destination_identities=destination_identities or ()),
+                              reliable)
+
+    def _stream_support(self, destinations: list[str] | None) -> StreamSupport:
+        infos = [models.ParticipantInfo(identity=p.identity, client_protocol=p.client_protocol,
+                                        capabilities=p.capabilities)
+                 for p in self.remote_participants.values()]
+        return StreamSupport.for_send(infos, destinations or ())
+
+    async def send_chat(self, text: str, *,
+                        destination_identities: list[str] | None = None) -> ChatMessage:
+        """Send a chat message as the Visio web app does (``lk.chat`` stream + legacy copy).
+        Raises ``ChatTooLong``/``ValueError`` for text Visio refuses."""
+        outgoing = build_chat(
+            text, sender_identity=self.local_participant.identity,
+            support=self._stream_support(destination_identities),
+            streams_supported_by_server=server_supports_data_streams(self.server_info),
+            destination_identities=destination_identities or ())
+        await self.wait_data_ready()
+        for packet in outgoing.packets:
+            self.send_data_packet(packet)
+        self._remember_chat(outgoing.message)
+        return outgoing.message
+
+    async def send_reaction(self, emoji: str) -> None:
+        """One of Visio's 8 reactions, to everyone (``ValueError`` for any other emoji)."""
+        packet = build_reaction(emoji)
+        await self.wait_data_ready()
+        self.send_data_packet(packet)
 
     async def wait_data_ready(self, timeout_s: float = 10.0) -> None:
         deadline = time.monotonic() + timeout_s

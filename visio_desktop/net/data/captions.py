@@ -44,6 +44,8 @@ class CaptionMode(StrEnum):
     STREAM = "stream"
     LEGACY = "legacy"
     BOTH = "both"
+    # streams, and the legacy packets of senders that send no stream captions (older agents)
+    AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class CaptionTracker:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.mode = mode
         self.track_owner = track_owner
+        self._stream_senders: set[str] = set()
         self.remember = remember
         self._clock = clock
         # (source, speaker, segment id) -> (text, final)
@@ -76,6 +79,7 @@ class CaptionTracker:
         if self.mode is CaptionMode.LEGACY:
             return None
         info = stream.info
+        self._stream_senders.add(info.sender_identity)
         attrs = info.attributes
         track_sid = attrs.get(ATTR_TRACK_ID, "")
         speaker = info.sender_identity
@@ -89,7 +93,8 @@ class CaptionTracker:
 
     def from_legacy(self, transcription: models.Transcription, packet_sender: str,
                     now: float | None = None) -> list[Caption]:
-        if self.mode is CaptionMode.STREAM:
+        if self.mode is CaptionMode.STREAM or (
+                self.mode is CaptionMode.AUTO and packet_sender in self._stream_senders):
             return []
         speaker = transcription.transcribed_participant_identity or packet_sender
         captions = []
