@@ -115,7 +115,8 @@ async def test_our_client_and_the_official_sdk_exchange_camera_screen_and_audio(
             assert stats.counter_regressions == 0, sdk.report()
             assert (stats.width, stats.height) == (640, 360), sdk.report()
         tone = (await sdk.wait_for_audio("ours", seconds=1.5)).tone(1.0)
-        assert abs(tone.frequency_hz - 440) < 5, tone
+        # (a sample-rate mistake would be off by 36 Hz or more; load can smear the peak a little)
+        assert abs(tone.frequency_hz - 440) < 8, tone
         # what we see of the official client
         for source in ("camera", "screen_share"):
             _assert_pattern(await ours.wait_video("sdk", source, frames=10))
