@@ -175,6 +175,9 @@ async def test_rejoins_after_the_server_drops_the_connection(room_server: Server
         await ours.room.publish_track(PatternVideoTrack(320, 180, 10), "camera")
         await ours.wait_video("sdk", "camera", frames=5)
         await sdk.wait_for_video("ours", min_decoded=5)
+        await sdk.send_chat("avant la coupure")
+        await ours.room.send_chat("moi aussi")
+        await sdk.wait_for(lambda: len(ours.room.chat_history) >= 2, 10, what="chat history")
 
         async def drop() -> None:
             for session in room_server.server.sessions():
@@ -185,6 +188,9 @@ async def test_rejoins_after_the_server_drops_the_connection(room_server: Server
         await room_server.acall(drop)
         assert await ours.wait_event("reconnected", "", start, timeout_s=5.0) < 5.0
         assert ours.room.reconnects == 1
+        # the conversation so far is still there
+        assert sorted((m.sender_identity, m.text) for m in ours.room.chat_history) == [
+            ("ours", "moi aussi"), ("sdk", "avant la coupure")]
         # media flows again both ways, on new subscriptions and a republished camera
         before = len(sdk.video_from("ours"))
         await ours.wait_video("sdk", "camera", frames=5)
