@@ -222,7 +222,7 @@ async def test_headless_participant_reports_what_it_received(room_server: Server
         assert by_kind["video"]["pattern_decoded"] >= 10, report
         assert by_kind["video"]["first_frame_ms"] is not None
         assert by_kind["video"]["latency_ms"]["median"] < 1000, report
-        assert abs(by_kind["audio"]["tone"]["frequency_hz"] - 550) < 5, report
+        assert abs(by_kind["audio"]["tone"]["frequency_hz"] - 550) < 8, report
         sources = {s.source for s in sdk.video.values()}
         assert sources == {rtc.TrackSource.SOURCE_CAMERA, rtc.TrackSource.SOURCE_SCREENSHARE}
     finally:
@@ -293,6 +293,35 @@ async def test_chat_reactions_and_captions_with_the_official_sdk(
         assert len(reactions) == 1
         assert ours.room.connection_state == "connected"
         assert [m.text for m in ours.room.chat_history][-1] == "bonjour à vous ✓"
+    finally:
+        await ours.close()
+        await sdk.disconnect()
+
+
+async def test_unsubscribe_and_subscribe_again(room_server: ServerThread) -> None:
+    sdk = SdkParticipant("sdk")
+    ours = Client("ours")
+    await sdk.connect(room_server.url, room_server.token("sub", "sdk"))
+    await ours.room.connect(room_server.url, room_server.token("sub", "ours"))
+    try:
+        published = await sdk.publish_pattern(320, 180, fps=10, simulcast=False)
+        await ours.wait_video("sdk", "camera", frames=5)
+        unsubscribed: list[str] = []
+        ours.room.on("track_unsubscribed", lambda track, pub, p: unsubscribed.append(pub.sid))
+        ours.room.set_subscribed(published.sid, False)
+        assert unsubscribed == [published.sid]
+
+        async def server_forwards_to_us() -> int:
+            return sum(1 for s in room_server.server.sessions() if s.identity == "ours"
+                       for sid in s.subscriptions if sid == published.sid)
+
+        deadline = time.monotonic() + 5
+        while await room_server.acall(server_forwards_to_us):
+            assert time.monotonic() < deadline, "the server still forwards the track"
+            await asyncio.sleep(0.1)
+        ours.sinks.clear()
+        ours.room.set_subscribed(published.sid, True)
+        await ours.wait_video("sdk", "camera", frames=5)
     finally:
         await ours.close()
         await sdk.disconnect()

@@ -392,6 +392,9 @@ class ToneReading:
     rms_dbfs: float  # 20*log10(RMS / full scale): a full-scale sine reads -3.01 dBFS
 
 
+TONE_WINDOW_S = 0.2
+
+
 def analyse_tone(
     samples: npt.NDArray[np.generic], sample_rate: int, channels: int = 1
 ) -> ToneReading:
@@ -411,8 +414,23 @@ def analyse_tone(
         return ToneReading(frequency_hz=0.0, rms_dbfs=-math.inf)
     rms = float(np.sqrt(np.mean(x * x)))
     level = 20.0 * math.log10(rms) if rms > 0 else -math.inf
+    # Received audio may have dropouts (a late packet concealed or skipped): a phase jump
+    # smears one long FFT. The median over short windows ignores the few windows that hold one.
+    window = int(TONE_WINDOW_S * sample_rate)
+    if x.size >= 3 * window:
+        readings = []
+        for start in range(0, x.size - window + 1, window):
+            part = x[start : start + window]
+            if float(np.sqrt(np.mean(part * part))) > 0.1 * rms:
+                readings.append(_peak_frequency(part, sample_rate))
+        if readings:
+            return ToneReading(frequency_hz=float(np.median(readings)), rms_dbfs=level)
+    return ToneReading(frequency_hz=_peak_frequency(x, sample_rate), rms_dbfs=level)
+
+
+def _peak_frequency(x: npt.NDArray[np.float64], sample_rate: int) -> float:
     windowed = (x - x.mean()) * np.hanning(x.size)
-    n_fft = 1 << max(math.ceil(math.log2(x.size)) + 1, 12)  # zero-padded at least 2x
+    n_fft = 1 << max(math.ceil(math.log2(x.size)) + 2, 12)  # zero-padded at least 4x
     magnitude = np.abs(np.fft.rfft(windowed, n_fft))
     magnitude[0] = 0.0
     peak = int(np.argmax(magnitude))
@@ -423,4 +441,4 @@ def analyse_tone(
         denom = a - 2.0 * b + c
         if denom != 0:
             offset = float(0.5 * (a - c) / denom)
-    return ToneReading(frequency_hz=(peak + offset) * sample_rate / n_fft, rms_dbfs=level)
+    return (peak + offset) * sample_rate / n_fft

@@ -111,6 +111,22 @@ def simulcast_rids(sdp: str) -> dict[str, list[str]]:
     return result
 
 
+def msid_track_ids(sdp: str) -> dict[str, str]:
+    """MID → the msid track id of each media section that is sending one (an inactive
+    section keeps its old msid and carries nothing)."""
+    result = {}
+    for section in _sections(sdp)[1:]:
+        mids = _attr(section, "mid")
+        msids = _attr(section, "msid")
+        sending = re.search(r"^a=(sendonly|sendrecv)\s*$", section, re.M) is not None
+        rejected = section.split(" ", 2)[1:2] == ["0"]
+        if mids and msids and sending and not rejected:
+            parts = msids[0].split()
+            if len(parts) >= 2:
+                result[mids[0].strip()] = parts[1].strip()
+    return result
+
+
 def answer_simulcast(offer_sdp: str, answer_sdp: str) -> str:
     """Add ``a=rid:X recv`` and ``a=simulcast:recv`` to the answer for each simulcast section
     of the offer, so the publisher keeps sending all its layers."""

@@ -125,6 +125,7 @@ class Room:
         self._reconnect_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sid_to_identity: dict[str, str] = {}
+        self._mid_tracks: dict[str | None, str] = {}  # subscriber m-line -> remote track sid
 
     # -- events --------------------------------------------------------------------------------
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
@@ -300,6 +301,7 @@ class Room:
         if pc is None:
             return
         await pc.setRemoteDescription(RTCSessionDescription(sdp=desc.sdp, type="offer"))
+        self._map_received_tracks(pc, desc.sdp)
         await self._flush_candidates(1)
         await pc.setLocalDescription(await pc.createAnswer())
         assert self._signal is not None
@@ -510,14 +512,27 @@ class Room:
         self.emit("track_subscribed", track, pub, participant)
 
     # -- subscriber connection -----------------------------------------------------------------
-    def _setup_subscriber(self, pc: RTCPeerConnection) -> None:
-        @pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            found = self._find_publication(track.id)
+    def _map_received_tracks(self, pc: RTCPeerConnection, offer_sdp: str) -> None:
+        """Which remote track each receiving m-line now carries, from the offer's msid.
+
+        Servers reuse an m-line for another track after an unsubscribe (LiveKit does); aiortc
+        keeps the receiver's track object and fires no new track event, so the mapping comes
+        from the SDP, by MID, on every offer."""
+        by_mid = aiortc_ext.msid_track_ids(offer_sdp)
+        for transceiver in pc.getTransceivers():
+            track = transceiver.receiver.track
+            sid = by_mid.get(transceiver.mid or "")
+            if track is None or sid is None or self._mid_tracks.get(transceiver.mid) == sid:
+                continue
+            self._mid_tracks[transceiver.mid] = sid
+            found = self._find_publication(sid)
             if found is None:
-                self._unresolved[track.id] = track  # its update comes later
-                return
-            self._subscribed(track, *found)
+                self._unresolved[sid] = track  # its update comes later
+            elif found[0].track is not track:
+                self._subscribed(track, *found)
+
+    def _setup_subscriber(self, pc: RTCPeerConnection) -> None:
+        self._mid_tracks = {}
 
         @pc.on("datachannel")
         def on_datachannel(channel: RTCDataChannel) -> None:
@@ -657,6 +672,24 @@ class Room:
         if self._signal is not None:
             await self._signal.send(rtc.SignalRequest(mute=rtc.MuteTrackRequest(
                 sid=track_sid, muted=muted)))
+
+    def set_subscribed(self, track_sid: str, subscribed: bool) -> None:
+        """Subscribe to a remote track, or stop receiving it (a tile nobody can see)."""
+        found = self._find_publication(track_sid)
+        if found is None:
+            raise KeyError(track_sid)
+        pub, participant = found
+        if not subscribed and pub.track is not None:
+            track, pub.track, pub.subscribed = pub.track, None, False
+            self._unresolved.pop(track_sid, None)
+            for mid in [m for m, sid in self._mid_tracks.items() if sid == track_sid]:
+                del self._mid_tracks[mid]  # a later offer that carries it again re-subscribes
+            self.emit("track_unsubscribed", track, pub, participant)
+        if self._signal is not None:
+            self._spawn(self._signal.send(rtc.SignalRequest(subscription=rtc.UpdateSubscription(
+                track_sids=[track_sid], subscribe=subscribed,
+                participant_tracks=[models.ParticipantTracks(participant_sid=participant.sid,
+                                                          track_sids=[track_sid])]))))
 
     def set_video_settings(self, track_sid: str, *, width: int = 0, height: int = 0,
                            disabled: bool = False) -> None:

@@ -131,30 +131,41 @@ class ForwardingPacker:
 
 
 class DownTrack(MediaStreamTrack):
-    """What one subscriber receives of a forwarded track."""
+    """What one subscriber receives of a forwarded track: the track of one subscriber sender.
+
+    When the subscriber stops receiving that track, the DownTrack is detached and waits; a later
+    subscription of the same kind and codec attaches it to another forwarder, so the m-line, its
+    sender and its SSRC are reused (no RTCP BYE: a receiver would end its track for good)."""
 
     def __init__(self, forwarder: TrackForwarder, subscriber: str) -> None:
         super().__init__()
         self.kind = forwarder.kind
-        self._id = forwarder.track_sid
-        self.forwarder = forwarder
         self.subscriber = subscriber
         self.queue: asyncio.Queue[EncodedFrame | None] = asyncio.Queue(DOWNTRACK_QUEUE)
+        self.offset = 0
+        self.last_out: int | None = None
+        self.last_out_at = 0.0
+        self.frames_sent = 0
+        # Frames are only queued once the sender pulls (its transport is up): a frame queued
+        # earlier would be stale, and a video stream must start at a fresh keyframe.
+        self.started = False
+        self.forwarder: TrackForwarder | None = None
+        self._reset(forwarder)
+
+    def _reset(self, forwarder: TrackForwarder | None) -> None:
+        self.forwarder = forwarder
+        if forwarder is not None:
+            self._id = forwarder.track_sid
         self.layer: str | None = None  # layer being forwarded
         self.target: str | None = None  # layer wanted; switched at its next keyframe
         self.disabled = False
         self.max_quality = models.VideoQuality.HIGH
         self.max_width = 0
         self.max_height = 0
-        self.offset = 0
-        self.last_out: int | None = None
-        self.last_out_at = 0.0
-        self.frames_sent = 0
-        self.waiting_keyframe = forwarder.kind == "video"
+        self.waiting_keyframe = self.kind == "video"
         self.waiting_since = time.monotonic()
-        # Frames are only queued once the sender pulls (its transport is up): a frame queued
-        # earlier would be stale, and a video stream must start at a fresh keyframe.
-        self.started = False
+        while not self.queue.empty():
+            self.queue.get_nowait()
 
     # -- called by the forwarder --------------------------------------------------------------
     def push(self, frame: EncodedFrame) -> None:
@@ -201,7 +212,8 @@ class DownTrack(MediaStreamTrack):
     def need_keyframe(self) -> None:
         self.waiting_keyframe = True
         self.waiting_since = time.monotonic()
-        self.forwarder.request_keyframe(self.target or self.layer)
+        if self.forwarder is not None:
+            self.forwarder.request_keyframe(self.target or self.layer)
 
     # -- MediaStreamTrack ---------------------------------------------------------------------
     async def recv(self) -> EncodedFrame:  # type: ignore[override]
@@ -219,14 +231,20 @@ class DownTrack(MediaStreamTrack):
         self.frames_sent += 1
         return frame
 
+    def detach(self) -> None:
+        """Stop forwarding; the sender stays, idle, until :meth:`TrackForwarder.attach`."""
+        if self.forwarder is not None:
+            self.forwarder.remove_down_track(self)
+        self._reset(None)
+
     def stop(self) -> None:
+        self.detach()
         if self.readyState == "live":
             super().stop()
             try:
                 self.queue.put_nowait(None)
             except asyncio.QueueFull:
                 pass
-        self.forwarder.remove_down_track(self)
 
 
 class BandwidthEstimator:
@@ -446,11 +464,18 @@ class TrackForwarder:
 
     # -- subscribers -----------------------------------------------------------------------------
     def add_down_track(self, subscriber: str) -> DownTrack:
-        down = DownTrack(self, subscriber)
+        return self.attach(DownTrack(self, subscriber))
+
+    def attach(self, down: DownTrack) -> DownTrack:
+        """Forward this track through ``down`` (new, or detached from another track)."""
+        if down.forwarder is not self:
+            down.detach()
+            down._reset(self)
         self.down_tracks.add(down)
         if self.kind == "video":
             self._choose_layer(down)
-            self.request_keyframe(down.target)
+            if down.started:
+                down.need_keyframe()
         return down
 
     def remove_down_track(self, down: DownTrack) -> None:
@@ -458,8 +483,10 @@ class TrackForwarder:
 
     def bind_sender(self, sender: RTCRtpSender, down: DownTrack) -> None:
         """Make ``sender`` forward ``down`` without an encoder; its PLIs reach the publisher."""
-        packer = ForwardingPacker(self.codec_name)
-        sender._RTCRtpSender__encoder = packer  # type: ignore[attr-defined]
+        current = sender._RTCRtpSender__encoder  # type: ignore[attr-defined]
+        if not (isinstance(current, ForwardingPacker) and current.codec_name == self.codec_name):
+            # a reused sender keeps its packer, so VP8 picture ids run on
+            sender._RTCRtpSender__encoder = ForwardingPacker(self.codec_name)  # type: ignore[attr-defined]
         sender._send_keyframe = down.need_keyframe  # type: ignore[method-assign]
 
     def set_preferences(self, down: DownTrack, *, disabled: bool | None = None,

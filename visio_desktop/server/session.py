@@ -281,6 +281,10 @@ class ParticipantSession:
         for sub in list(self.subscriptions.values()):
             sub.down.stop()
         self.subscriptions.clear()
+        for transceiver in self._spare:
+            if transceiver.sender.track is not None:
+                transceiver.sender.track.stop()
+        self._spare.clear()
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -641,16 +645,19 @@ class ParticipantSession:
             return
         forwarder = track.forwarder
         kind = forwarder.kind
-        down = forwarder.add_down_track(self.identity)
         mime = track.info.mime_type
         transceiver = next((t for t in self._spare if t.kind == kind and
                             _transceiver_mime(t) == mime.lower()), None)
-        if transceiver is not None:
+        if transceiver is not None:  # reuse an m-line, its sender and its SSRC
             self._spare.remove(transceiver)
-            sender = RTCRtpSender(down, transceiver.sender.transport)
-            transceiver._RTCRtpTransceiver__sender = sender  # type: ignore[attr-defined]
+            down = transceiver.sender.track
+            assert isinstance(down, DownTrack)
+            forwarder.attach(down)
             transceiver.direction = "sendonly"
+            sender = transceiver.sender
+            sender._track_id = track.sid
         else:
+            down = forwarder.add_down_track(self.identity)
             transceiver = self.subscriber.addTransceiver(down, direction="sendonly")
             prefs = _codec_preferences(kind, mime)
             if prefs:
@@ -667,9 +674,8 @@ class ParticipantSession:
         sub = self.subscriptions.pop(track_sid, None)
         if sub is None:
             return
-        sub.down.stop()
+        sub.down.detach()
         sub.transceiver.direction = "inactive"
-        await sub.transceiver.sender.stop()
         self._spare.append(sub.transceiver)
         if not self._closed:
             self.spawn(self.negotiate_subscriber())
