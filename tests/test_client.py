@@ -137,7 +137,7 @@ async def test_three_of_our_clients_see_everything_and_every_change(
         for client in clients:
             await client.room.publish_track(PatternVideoTrack(320, 180, 10), "camera")
             mics[client.name] = await client.room.publish_track(ToneAudioTrack(440), "microphone")
-        await clients[0].room.publish_track(
+        screen = await clients[0].room.publish_track(
             PatternVideoTrack(640, 360, 5, source="screen_share"), "screen_share")
         for client in clients:
             for other in clients:
@@ -156,6 +156,10 @@ async def test_three_of_our_clients_see_everything_and_every_change(
         await clients[1].room.set_muted(mics["ben"].sid, False)
         for watcher in (clients[0], clients[2]):
             assert await watcher.wait_event("track_unmuted", "ben", start) < 1.0
+        start = time.monotonic()
+        await clients[0].room.unpublish_track(screen.sid)
+        for watcher in clients[1:]:
+            assert await watcher.wait_event("track_unpublished", "ana", start) < 1.0
         start = time.monotonic()
         await clients[2].close()
         for watcher in clients[:2]:
