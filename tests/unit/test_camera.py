@@ -1,0 +1,72 @@
+"""The camera track, fed by a video file (the same OpenCV path as a device) and by failures."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from aiortc.mediastreams import MediaStreamError
+
+from visio_desktop.media.camera import CameraTrack, list_cameras
+from visio_desktop.media.synthetic import TestPattern, read_pattern
+
+
+def _pattern_video(path: Path, frames: int, width: int = 640, height: int = 360) -> None:
+    pattern = TestPattern(width, height)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mjpeg", rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuvj420p"
+        stream.time_base = fractions.Fraction(1, 30)
+        stream.options = {"q:v": "2"}
+        for counter in range(frames):
+            frame = av.VideoFrame.from_ndarray(pattern.render(counter, 1000 + counter),
+                                               format="rgb24")
+            frame.pts = counter
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+async def test_frames_arrive_in_order_then_the_end_is_a_clear_state(tmp_path: Path) -> None:
+    video = tmp_path / "camera.avi"
+    _pattern_video(video, frames=45)
+    statuses: list[str] = []
+    track = CameraTrack(str(video), "360p", on_status=statuses.append)
+    counters = []
+    with pytest.raises(MediaStreamError):
+        for _ in range(200):
+            frame = await asyncio.wait_for(track.recv(), 5)
+            assert (frame.width, frame.height) == (640, 360)
+            reading = read_pattern(frame.to_ndarray(format="rgb24"))
+            assert reading is not None
+            counters.append(reading.counter)
+    assert counters == sorted(counters) and counters[-1] >= 40, counters
+    assert len(counters) >= 30  # paced at 30 fps, latest frame only: few repeats or skips
+    assert statuses[0] == "live"
+    assert (statuses[-1].startswith("camera") and "unplugged" in statuses[-1]) or \
+        statuses[-1] == "camera delivers no pictures", statuses
+    preview = track.preview()
+    assert preview is not None and preview.shape == (360, 640, 3)
+    # the preview is mirrored, the sent picture is not
+    last = frame.to_ndarray(format="rgb24").astype(int)
+    assert np.abs(preview[:, ::-1].astype(int) - last).mean() < 12
+
+
+async def test_a_missing_or_busy_camera_is_a_status_not_a_crash() -> None:
+    statuses: list[str] = []
+    track = CameraTrack("/dev/video-that-does-not-exist", "180p", on_status=statuses.append)
+    with pytest.raises(MediaStreamError):
+        await asyncio.wait_for(track.recv(), 10)
+    assert statuses and statuses[0].startswith("camera unavailable"), statuses
+    assert track.readyState == "ended"
+
+
+def test_unknown_preset_and_listing() -> None:
+    with pytest.raises(ValueError, match="preset"):
+        CameraTrack(0, "8k")
+    assert isinstance(list_cameras(), list)
