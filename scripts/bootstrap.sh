@@ -14,6 +14,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   if [ "$mode" = test ]; then
     command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
     command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+    command -v Xvfb >/dev/null 2>&1 || need_apt+=(xvfb)  # screen-sharing tests
   fi
   if [ ${#need_apt[@]} -gt 0 ]; then
     echo "bootstrap: installing system packages: ${need_apt[*]}"
