@@ -15,6 +15,8 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
     command -v npm >/dev/null 2>&1 || need_apt+=(npm)
     command -v Xvfb >/dev/null 2>&1 || need_apt+=(xvfb)  # screen-sharing tests
+    # a PulseAudio null sink and its monitor are the "real" audio devices of the audio tests
+    command -v pulseaudio >/dev/null 2>&1 || need_apt+=(pulseaudio pulseaudio-utils)
   fi
   if [ ${#need_apt[@]} -gt 0 ]; then
     echo "bootstrap: installing system packages: ${need_apt[*]}"
