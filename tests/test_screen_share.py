@@ -4,11 +4,10 @@ Needs ``Xvfb`` (Debian ``xvfb``) and Tk for the tiny X client that shows the tex
 ``python3-tk`` / ``libtk8.6`` for the interpreter running the tests). The text is rendered with
 OpenCV (no X fonts needed) and shown full screen by a Tk window without decorations.
 
-The legibility target (text PSNR >= 38 dB at 1080p, 10 fps) is not reached yet: resolution and
-frame rate are, but the encoder side (``media/encoders.py``: frame rate fixed at 30 in the rate
-control, screen bitrates, REMB pulling the target down on static content) needs changes; the
-end-to-end test xfails on PSNR until then. Offline, libx264 with the real 10 fps frame rate and
-4 Mbps reaches 43 dB on this picture after 3 s.
+The legibility target: text PSNR >= 38 dB at 1920x1080 and 10 fps with software H.264. It
+needs the encoder's rate control at the real frame rate, screen bitrates for dense text, a
+server that lets a screen sharer's uplink reach them, and paced sending (a 1080p keyframe is
+hundreds of packets); the picture then sharpens to ~39 dB within 2 s and ~46 dB by 6 s.
 
 Knobs for measuring: ``SCREEN_FPS`` (default 10) and ``SCREEN_BITRATE`` (bps; default
 ``bitrate_for(..., "screen")``).
@@ -57,6 +56,8 @@ from visio_desktop.net.room import Room
 pytestmark = pytest.mark.timeout(60)
 
 WIDTH, HEIGHT = 1920, 1080
+SETTLE_S = 3.0  # seconds after the first frame before the picture is judged
+SHARE_S = 8.0  # seconds of sharing after the first frame
 TEXT_BOX = (40, 30, 1880, 1050)  # x0, y0, x1, y1 of the text block in the picture
 WINDOW_TITLE = "visio screen-share test"
 
@@ -313,12 +314,15 @@ async def test_shared_text_is_legible_at_1080p(
             await asyncio.sleep(0.05)
         assert receiver.times, "no screen-share frame arrived"
         first = receiver.times[0]
-        await asyncio.sleep(6.0)
+        await asyncio.sleep(SHARE_S)
         cpu = (time.process_time() - cpu0) / (time.monotonic() - first + 1e-9)
         window = [t for t in receiver.times if first + 1.0 <= t]
+        assert len(window) >= 2, f"frames stopped after the first second: {receiver.times}"
         fps = (len(window) - 1) / (window[-1] - window[0])
+        # the picture sharpens over the first seconds (the encoder refines static text in the
+        # frames after the first); the steady state must be legible
         scores = [psnr(text_region(f.to_ndarray(format="bgr24")), text_region(source))
-                  for t, f in receiver.samples if t >= first + 1.0]
+                  for t, f in receiver.samples if t >= first + SETTLE_S]
         print(f"\n{codec}: sizes={receiver.sizes} fps={fps:.1f} psnr min/median="
               f"{min(scores):.1f}/{statistics.median(scores):.1f} dB "
               f"capture={track.capture_ms:.1f} ms cpu={cpu * 100:.0f}% of a core "
@@ -326,11 +330,9 @@ async def test_shared_text_is_legible_at_1080p(
               f"encoder={encoder_info(pub.transceiver.sender)}")
         assert receiver.sizes == {(WIDTH, HEIGHT)}
         assert fps >= 10 * 0.95, fps  # 10 fps asked; allow scheduling jitter at the ends
-        if min(scores) < 38:
-            # Known gap (see module docstring): the H.264 rate control budgets for 30 fps and the
-            # server's REMB follows the little a static screen sends, so the encoder target
-            # sinks to ~1.5 Mbps; text needs ~4 Mbps of real 10 fps budget for >= 38 dB.
-            pytest.xfail(f"text PSNR {min(scores):.1f} dB < 38 dB with the current encoder")
+        assert len(scores) >= 6, scores  # a frame sampled every half second
+        assert statistics.median(scores) >= 38.0, scores
+        assert min(scores[-4:]) >= 38.0, scores  # the last two seconds
     finally:
         track.stop()
         await sender_room.disconnect()

@@ -283,7 +283,7 @@ def test_choice_from_probes_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bitrate_table() -> None:
     assert bitrate_for(1280, 720, 30) == 1_700_000
     assert bitrate_for(1920, 1080, 30) == 3_000_000
-    assert bitrate_for(1920, 1080, 15, "screen") == 2_000_000
+    assert bitrate_for(1920, 1080, 15, "screen") == 4_500_000
     assert bitrate_for(640, 360, 30) == 500_000
     assert bitrate_for(1280, 720, 15) < bitrate_for(1280, 720, 30) < bitrate_for(1280, 720, 60)
     sizes = [(160, 90), (320, 180), (480, 270), (640, 360), (1280, 720), (1920, 1080),

@@ -190,8 +190,12 @@ def open_h264_context(
     *,
     time_base: fractions.Fraction = fractions.Fraction(1, FRAME_RATE),
     tier: OptionTier = "tuned",
+    fps: float = FRAME_RATE,
 ) -> Any:
     """Create and open an FFmpeg H.264 encoder context with our low-latency settings.
+
+    ``fps`` is the rate frames really come at: rate control spreads the bitrate over it (a
+    10 fps screen share encoded as if at 30 fps gets a third of its bits per frame).
 
     Raises whatever FFmpeg raises when the encoder (or its device) cannot be opened.
     """
@@ -200,7 +204,7 @@ def open_h264_context(
     ctx.height = height
     ctx.pix_fmt = _pix_fmt_for(name)
     ctx.bit_rate = bitrate
-    ctx.framerate = fractions.Fraction(FRAME_RATE, 1)
+    ctx.framerate = fractions.Fraction(max(1, round(fps)), 1)
     ctx.time_base = time_base
     ctx.gop_size = GOP_SIZE
     ctx.max_b_frames = 0
@@ -219,13 +223,14 @@ def open_h264_context_any_tier(
     name: str, width: int, height: int, bitrate: int, *,
     time_base: fractions.Fraction = fractions.Fraction(1, FRAME_RATE),
     tiers: Sequence[OptionTier] = ("tuned", "minimal"),
+    fps: float = FRAME_RATE,
 ) -> tuple[Any, OptionTier]:
     """:func:`open_h264_context` with the tuned options, then the minimal ones."""
     first: Exception | None = None
     for tier in tiers:
         try:
             return open_h264_context(name, width, height, bitrate, time_base=time_base,
-                                     tier=tier), tier
+                                     tier=tier, fps=fps), tier
         except Exception as exc:  # any FFmpeg/driver error means "try the next tier"
             first = first or exc
     assert first is not None
@@ -487,6 +492,8 @@ class HardwareH264Encoder(H264Encoder):
         self._last_keyframe = -1e9
         self._out_pts: tuple[int, fractions.Fraction] | None = None
         self.reopen_count = 0  # for stats/tests: contexts opened so far
+        self._pts_history: list[float] = []  # seconds, of the last frames
+        self._ctx_fps = float(FRAME_RATE)
 
     # -- introspection
 
@@ -560,8 +567,10 @@ class HardwareH264Encoder(H264Encoder):
         time_base = frame.time_base or fractions.Fraction(1, FRAME_RATE)
         while True:
             try:
+                fps = self._measured_fps()
                 self._ctx, self._tier = open_h264_context_any_tier(
-                    self._name, width, height, self._target, time_base=time_base)
+                    self._name, width, height, self._target, time_base=time_base, fps=fps)
+                self._ctx_fps = fps
                 self._ctx_bitrate = self._target
                 self.reopen_count += 1
                 return
@@ -580,10 +589,27 @@ class HardwareH264Encoder(H264Encoder):
                 return
         raise exc
 
+    def _measured_fps(self) -> float:
+        """The rate frames come at, from their timestamps (30 until there are a few)."""
+        history = self._pts_history
+        if len(history) < 4 or history[-1] <= history[0]:
+            return float(FRAME_RATE)
+        return min(60.0, max(1.0, (len(history) - 1) / (history[-1] - history[0])))
+
+    def _note_pts(self, frame: av.VideoFrame) -> None:
+        if frame.pts is None or frame.time_base is None:
+            return
+        self._pts_history.append(float(frame.pts * frame.time_base))
+        del self._pts_history[:-FPS_WINDOW]
+
     def _encode_frame(self, frame: av.VideoFrame, force_keyframe: bool) -> Iterator[bytes]:
         ctx = self._ctx
+        self._note_pts(frame)
         if ctx is not None and (ctx.width != frame.width & ~1 or ctx.height != frame.height & ~1):
             self._ctx = None  # resolution change: new context, which starts with an IDR
+        elif ctx is not None and len(self._pts_history) >= FPS_WINDOW and \
+                abs(self._measured_fps() - self._ctx_fps) > 0.3 * self._ctx_fps:
+            self._ctx = None  # the frame rate is far from the one rate control assumes
         self._apply_bitrate()
         now = self._clock()
         if self._ctx is None:
@@ -697,6 +723,8 @@ def apply_bitrate(sender: Any, bitrate: int, *, ceiling: int | None = None) -> b
     return True
 
 
+FPS_WINDOW = 4  # frames whose timestamps give the frame rate rate control assumes
+
 # --- content-aware bitrate --------------------------------------------------------------------
 
 Content = Literal["camera", "screen"]
@@ -710,10 +738,10 @@ Content = Literal["camera", "screen"]
 #: 320x180  150 kbps    150 kbps
 #: 640x360  500 kbps    400 kbps
 #: 960x540  900 kbps    700 kbps
-#: 1280x720 1.7 Mbps    1.2 Mbps
-#: 1920x1080 3.0 Mbps   2.0 Mbps
-#: 2560x1440 5.0 Mbps   3.0 Mbps
-#: 3840x2160 8.0 Mbps   4.5 Mbps
+#: 1280x720 1.7 Mbps    2.2 Mbps
+#: 1920x1080 3.0 Mbps   4.5 Mbps    dense text: 3-4 Mbps at 10 fps for 39-43 dB
+#: 2560x1440 5.0 Mbps   6.0 Mbps
+#: 3840x2160 8.0 Mbps   8.0 Mbps
 #: ======== =========== =========== ================
 #:
 #: Frame rate scales the target by ``(fps / ref_fps) ** 0.6`` (camera) or ``** 0.5`` (screen),
@@ -722,9 +750,9 @@ BITRATE_TABLE: dict[Content, tuple[tuple[int, int], ...]] = {
     "camera": ((320 * 180, 150_000), (640 * 360, 500_000), (960 * 540, 900_000),
                (1280 * 720, 1_700_000), (1920 * 1080, 3_000_000), (2560 * 1440, 5_000_000),
                (3840 * 2160, 8_000_000)),
-    "screen": ((320 * 180, 150_000), (640 * 360, 400_000), (960 * 540, 700_000),
-               (1280 * 720, 1_200_000), (1920 * 1080, 2_000_000), (2560 * 1440, 3_000_000),
-               (3840 * 2160, 4_500_000)),
+    "screen": ((320 * 180, 150_000), (640 * 360, 500_000), (960 * 540, 1_100_000),
+               (1280 * 720, 2_200_000), (1920 * 1080, 4_500_000), (2560 * 1440, 6_000_000),
+               (3840 * 2160, 8_000_000)),
 }
 _REF_FPS: dict[Content, tuple[float, float]] = {"camera": (30.0, 0.6), "screen": (15.0, 0.5)}
 

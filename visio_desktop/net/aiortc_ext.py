@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import re
+import time
 from collections.abc import Sequence
 
 import aioice.ice
@@ -65,6 +66,40 @@ def _route_rtp(
     return None
 
 
+class _Pacer:
+    """Token bucket spreading a transport's packets: a 1080p keyframe is hundreds of packets,
+    and sent in one burst it overflows the receiver's socket buffer (the loss then costs NACKs,
+    more keyframes and frozen pictures)."""
+
+    RATE_BYTES_S = 6_000_000  # 48 Mbit/s: far above any stream we send, only bursts wait
+    CAPACITY = 48_000  # about 40 packets at once
+
+    def __init__(self) -> None:
+        self.tokens = float(self.CAPACITY)
+        self.stamp = time.monotonic()
+
+    async def wait(self, size: int) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.CAPACITY, self.tokens + (now - self.stamp) * self.RATE_BYTES_S)
+        self.stamp = now
+        if self.tokens < size:
+            await asyncio.sleep((size - self.tokens) / self.RATE_BYTES_S)
+            self.tokens = float(size)
+            self.stamp = time.monotonic()
+        self.tokens -= size
+
+
+_original_send_rtp = rtcdtlstransport.RTCDtlsTransport._send_rtp
+
+
+async def _paced_send_rtp(self: rtcdtlstransport.RTCDtlsTransport, data: bytes) -> None:
+    pacer = self.__dict__.get("_visio_pacer")
+    if pacer is None:
+        pacer = self.__dict__["_visio_pacer"] = _Pacer()
+    await pacer.wait(len(data))
+    await _original_send_rtp(self, data)
+
+
 def install() -> None:
     """Apply the extensions (once per process)."""
     global _installed
@@ -79,6 +114,7 @@ def install() -> None:
             used.add(ext_id)
             video.append(RTCRtpHeaderExtensionParameters(id=ext_id, uri=uri))
     rtcdtlstransport.RtpRouter.route_rtp = _route_rtp  # type: ignore[method-assign]
+    rtcdtlstransport.RTCDtlsTransport._send_rtp = _paced_send_rtp  # type: ignore[method-assign]
     aioice.ice.get_host_addresses = _get_host_addresses
 
 

@@ -53,6 +53,7 @@ PING_INTERVAL_S = 5
 PING_TIMEOUT_S = 15
 SIGNAL_MAX_BYTES = 1 << 20
 START_BITRATE_KBPS = 1500  # publishers' initial video estimate (LAN / same computer)
+SCREEN_FLOOR_KBPS = 5000  # a shared screen of dense text needs 3-4 Mbit/s at 1080p
 
 
 class ProtocolViolation(Exception):
@@ -620,10 +621,18 @@ class ParticipantSession:
             on_audio_level=self._on_audio_level if kind == "audio" else None,
             bandwidth=self.bandwidth)
         self.published[track.sid] = track
+        self._update_bandwidth_floor()
         self.bump()
         log.info("participant %s published %s track %s (%s)", self.identity, kind, track.sid,
                  track.info.mime_type)
         await self.room.track_published(self, track)
+
+    def _update_bandwidth_floor(self) -> None:
+        """The uplink estimate never holds a publisher below what its content needs on a LAN:
+        more while it shares a screen (legible text), the start bitrate otherwise."""
+        sharing = any(t.info.source == models.TrackSource.SCREEN_SHARE
+                      for t in self.published.values())
+        self.bandwidth.floor_bps = 1000 * (SCREEN_FLOOR_KBPS if sharing else START_BITRATE_KBPS)
 
     def _on_audio_level(self, dbov: int) -> None:
         self.audio_dbov = 0.7 * self.audio_dbov + 0.3 * dbov if self.audio_at else dbov
@@ -633,6 +642,7 @@ class ParticipantSession:
         track = self.published.pop(track_sid, None)
         if track is None:
             return
+        self._update_bandwidth_floor()
         self.bump()
         log.info("participant %s unpublished %s", self.identity, track_sid)
         self.room.broadcast_update(self)
