@@ -1,0 +1,105 @@
+"""The media engine end to end on virtual real devices: a PulseAudio sine source as Alice's
+microphone, our Room to our server to Bob's Room, Bob's speaker mixer playing into a PulseAudio
+null sink — and the tone that reaches Bob's speakers is the tone Alice's microphone made."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from tests.conftest import ServerThread
+from tests.test_audio_io import _pulse
+from visio_desktop.media.audio_io import MicrophoneTrack, SpeakerMixer
+from visio_desktop.media.audio_processing import AudioProcessor
+from visio_desktop.media.synthetic import analyse_tone
+from visio_desktop.net.room import Room
+
+pytestmark = pytest.mark.timeout(90)
+TONE_HZ = 523.0
+
+
+class PlayedAudio(AudioProcessor):
+    """Keeps what the speakers were given to play (the echo canceller's far end)."""
+
+    def __init__(self) -> None:
+        super().__init__(engine="passthrough")
+        self.played: list[npt.NDArray[np.int16]] = []
+
+    def process_render(self, block: npt.NDArray[np.int16]) -> None:
+        self.played.append(block.copy())
+        super().process_render(block)
+
+
+@pytest.fixture
+def pulse_devices() -> Iterator[None]:
+    pytest.importorskip("sounddevice")
+    if not _pulse():
+        pytest.skip("PulseAudio is not available")
+
+    def load(*args: str) -> str:
+        return subprocess.run(["pactl", "load-module", *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    modules = [load("module-sine-source", "source_name=vd_mic", f"frequency={int(TONE_HZ)}",
+                    "rate=48000"),
+               load("module-null-sink", "sink_name=vd_speakers")]
+    info = subprocess.run(["pactl", "info"], capture_output=True, text=True).stdout
+    old = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in info.splitlines()
+           if line.startswith(("Default Sink", "Default Source"))}
+    subprocess.run(["pactl", "set-default-source", "vd_mic"], check=True)
+    subprocess.run(["pactl", "set-default-sink", "vd_speakers"], check=True)
+    try:
+        yield
+    finally:
+        if old.get("Default Sink", "").strip() not in ("", "vd_speakers"):
+            subprocess.run(["pactl", "set-default-sink", old["Default Sink"]])
+        if old.get("Default Source", "").strip() not in ("", "vd_mic"):
+            subprocess.run(["pactl", "set-default-source", old["Default Source"]])
+        for module in modules:
+            subprocess.run(["pactl", "unload-module", module])
+
+
+async def test_microphone_to_remote_speakers(room_server: ServerThread,
+                                             pulse_devices: None) -> None:
+    from visio_desktop.media.devices import SoundDeviceBackend
+
+    backend = SoundDeviceBackend(helper_scan=False)
+    alice, bob = Room(), Room()
+    played = PlayedAudio()
+    mixer = SpeakerMixer(backend, processor=played)
+    mic = MicrophoneTrack(backend, processor=AudioProcessor(engine="passthrough"))
+    subscribed = asyncio.Event()
+
+    def on_track(track, pub, participant) -> None:  # type: ignore[no-untyped-def]
+        if track.kind == "audio":
+            mixer.add_track(participant.identity, track)
+            subscribed.set()
+
+    bob.on("track_subscribed", on_track)
+    try:
+        await alice.connect(room_server.url, room_server.token("e2e", "alice"))
+        await bob.connect(room_server.url, room_server.token("e2e", "bob"))
+        await mixer.start()
+        assert mixer.error is None, mixer.error
+        await alice.publish_track(mic, "microphone")
+        assert mic.error is None, mic.error
+        await asyncio.wait_for(subscribed.wait(), 15)
+        start = time.monotonic()
+        while len(played.played) < 300 and time.monotonic() - start < 20:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        audio = np.concatenate(played.played[-200:])  # the last 2 s played
+        reading = analyse_tone(audio, 48000)
+        assert abs(reading.frequency_hz - TONE_HZ) < 0.03 * TONE_HZ, reading
+        assert reading.rms_dbfs > -40, reading  # a tone was played, not silence
+    finally:
+        mic.stop()
+        await mixer.stop()
+        await alice.disconnect()
+        await bob.disconnect()
+        backend.close()
