@@ -70,3 +70,36 @@ def test_unknown_preset_and_listing() -> None:
     with pytest.raises(ValueError, match="preset"):
         CameraTrack(0, "8k")
     assert isinstance(list_cameras(), list)
+
+
+async def test_switching_camera_keeps_the_track(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.avi", tmp_path / "second.avi"
+    _pattern_video(first, frames=120)
+    pattern = TestPattern(640, 360)
+    with av.open(str(second), "w") as container:  # counters from 5000 on
+        stream = container.add_stream("mjpeg", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuvj420p"
+        stream.options = {"q:v": "2"}
+        for i in range(120):
+            frame = av.VideoFrame.from_ndarray(pattern.render(5000 + i, 0), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    track = CameraTrack(str(first), "360p")
+    try:
+        seen = []
+        for _ in range(10):
+            reading = read_pattern((await track.recv()).to_ndarray(format="rgb24"))
+            assert reading is not None
+            seen.append(reading.counter)
+        assert max(seen) < 5000
+        track.set_device(str(second))
+        for _ in range(30):
+            reading = read_pattern((await track.recv()).to_ndarray(format="rgb24"))
+            assert reading is not None
+            seen.append(reading.counter)
+        assert seen[-1] >= 5000 and track.readyState == "live" and track.status == "live"
+    finally:
+        track.stop()

@@ -94,9 +94,25 @@ class CameraTrack(MediaStreamTrack):
         self._stop = threading.Event()
         self._start: float | None = None
         self._slot = 0
+        self._thread = self._start_reader(device)
+
+    def _start_reader(self, device: int | str) -> threading.Thread:
+        self.device = device
         self._is_file = isinstance(device, str) and not device.startswith("/dev/")
-        self._thread = threading.Thread(target=self._read_loop, name="camera", daemon=True)
-        self._thread.start()
+        self._stop = threading.Event()
+        thread = threading.Thread(target=self._read_loop, args=(self._stop,), name="camera",
+                                  daemon=True)
+        thread.start()
+        return thread
+
+    def set_device(self, device: int | str) -> None:
+        """Switch to another camera during a call: the same track (no renegotiation) starts
+        sending the new camera's pictures as soon as it delivers them."""
+        old_stop, old_thread = self._stop, self._thread
+        old_stop.set()
+        self._set_status("starting")
+        self._thread = self._start_reader(device)
+        old_thread.join(timeout=2)
 
     # -- reader thread ---------------------------------------------------------------------------
     def _set_status(self, status: str) -> None:
@@ -110,7 +126,7 @@ class CameraTrack(MediaStreamTrack):
                 except Exception:
                     log.exception("camera status callback failed")
 
-    def _read_loop(self) -> None:
+    def _read_loop(self, stop: threading.Event) -> None:
         capture = self._factory(self.device)
         try:
             if capture is None or not capture.isOpened():
@@ -121,11 +137,13 @@ class CameraTrack(MediaStreamTrack):
             capture.set(cv2.CAP_PROP_FPS, self.fps)
             period = 1.0 / self.fps
             next_due = time.monotonic()
-            while not self._stop.is_set():
+            while not stop.is_set():
                 ok, bgr = capture.read()
                 if not ok or bgr is None:
                     self._set_status("camera stopped delivering pictures (unplugged?)")
                     return
+                if stop.is_set():
+                    return  # replaced by another camera meanwhile
                 if bgr.shape[1] != self.width or bgr.shape[0] != self.height:
                     bgr = cv2.resize(bgr, (self.width, self.height), interpolation=cv2.INTER_AREA)
                 i420 = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
@@ -138,7 +156,7 @@ class CameraTrack(MediaStreamTrack):
                     next_due += period
                     delay = next_due - time.monotonic()
                     if delay > 0:
-                        self._stop.wait(delay)
+                        stop.wait(delay)
         except Exception as exc:  # a driver error must not take the call down
             self._set_status(f"camera unavailable: {exc.__class__.__name__}")
         finally:
