@@ -123,6 +123,7 @@ class ParticipantSession:
         self.unmatched: dict[str, Any] = {}  # remote track id -> (transceiver, track)
         self.subscriptions: dict[str, Subscription] = {}
         self._spare: list[RTCRtpTransceiver] = []  # inactive subscriber transceivers to reuse
+        self._retiring: list[RTCRtpTransceiver] = []  # going inactive in the next negotiation
         self.audio_dbov: float = 127.0
         self.audio_at: float = 0.0
 
@@ -282,10 +283,11 @@ class ParticipantSession:
         for sub in list(self.subscriptions.values()):
             sub.down.stop()
         self.subscriptions.clear()
-        for transceiver in self._spare:
+        for transceiver in self._spare + self._retiring:
             if transceiver.sender.track is not None:
                 transceiver.sender.track.stop()
         self._spare.clear()
+        self._retiring.clear()
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -686,7 +688,10 @@ class ParticipantSession:
             return
         sub.down.detach()
         sub.transceiver.direction = "inactive"
-        self._spare.append(sub.transceiver)
+        # reusable once the subscriber has agreed it is inactive: reusing it in the same offer
+        # would turn one track into another without the inactive step, and a browser or the
+        # Rust SDK would then see no new track
+        self._retiring.append(sub.transceiver)
         if not self._closed:
             self.spawn(self.negotiate_subscriber())
 
@@ -730,6 +735,10 @@ class ParticipantSession:
                 raise ProtocolViolation(f"the subscriber answer could not be applied: {exc}") \
                     from exc
             await self._flush_candidates(1)
+            for transceiver in list(self._retiring):
+                if transceiver.currentDirection == "inactive":
+                    self._retiring.remove(transceiver)
+                    self._spare.append(transceiver)
             self.spawn(aiortc_ext.start_media_when_connected(self.subscriber))
             self._sub_negotiating = False
             again = self._sub_renegotiate
