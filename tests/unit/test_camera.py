@@ -103,3 +103,43 @@ async def test_switching_camera_keeps_the_track(tmp_path: Path) -> None:
         assert seen[-1] >= 5000 and track.readyState == "live" and track.status == "live"
     finally:
         track.stop()
+
+
+def test_camera_hot_plug_is_noticed_and_the_lost_camera_replaced() -> None:
+    import threading
+    import time
+
+    from visio_desktop.media.camera import CameraInfo, CameraMonitor
+
+    built_in = CameraInfo("/dev/video0", "Integrated Camera", 0)
+    usb = CameraInfo("/dev/video2", "USB Webcam", 2)
+    present = [built_in]
+    changes: list[tuple[list[str], list[str]]] = []
+    lost: list[tuple[str, str | None]] = []
+    noticed = threading.Event()
+
+    def on_change(added: list[CameraInfo], removed: list[CameraInfo]) -> None:
+        changes.append(([c.name for c in added], [c.name for c in removed]))
+        noticed.set()
+
+    monitor = CameraMonitor(lister=lambda: list(present), interval_s=0.05, on_change=on_change,
+                            on_lost=lambda cam, fb: lost.append((cam.name,
+                                                                 fb.name if fb else None)))
+    monitor.start()
+    try:
+        time.sleep(0.2)
+        assert changes == []  # the first scan is the starting point, not a change
+        present.append(usb)
+        assert noticed.wait(2)  # within the 2 s the issue asks, here 0.05 s polling
+        monitor.use(usb)
+        noticed.clear()
+        present.remove(usb)  # unplugged while in use
+        assert noticed.wait(2)
+        deadline = time.monotonic() + 2
+        while not lost and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert changes == [(["USB Webcam"], []), ([], ["USB Webcam"])]
+        assert lost == [("USB Webcam", "Integrated Camera")]
+        assert monitor.active == built_in
+    finally:
+        monitor.stop()

@@ -207,3 +207,74 @@ class CameraTrack(MediaStreamTrack):
     def stop(self) -> None:
         self._stop.set()
         super().stop()
+
+
+class CameraMonitor:
+    """Notices cameras that come and go (polling, every second by default).
+
+    ``on_change(added, removed)`` reports the differences; when the camera in use disappears,
+    ``on_lost(camera, fallback)`` names the camera to switch to (the first one left, or None)
+    — the application calls :meth:`CameraTrack.set_device` with it. Handlers run on the
+    monitor's thread; the UI hands them over to its own.
+    """
+
+    def __init__(self, *, lister: Callable[[], list[CameraInfo]] = list_cameras,
+                 interval_s: float = 1.0,
+                 on_change: Callable[[list[CameraInfo], list[CameraInfo]], None] | None = None,
+                 on_lost: Callable[[CameraInfo, CameraInfo | None], None] | None = None) -> None:
+        self._lister = lister
+        self.interval_s = interval_s
+        self.on_change = on_change
+        self.on_lost = on_lost
+        self.cameras: list[CameraInfo] = []
+        self.active: CameraInfo | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._scanned = False
+
+    def use(self, camera: CameraInfo | None) -> None:
+        self.active = camera
+
+    def poll(self) -> tuple[list[CameraInfo], list[CameraInfo]]:
+        try:
+            now = self._lister()
+        except Exception:  # a failing scan is retried at the next poll
+            log.exception("listing cameras failed")
+            return [], []
+        known = {c.id for c in self.cameras}
+        current = {c.id for c in now}
+        added = [c for c in now if c.id not in known] if self._scanned else []
+        removed = [c for c in self.cameras if c.id not in current]
+        self.cameras, self._scanned = now, True
+        if (added or removed) and self.on_change is not None:
+            self._call(self.on_change, added, removed)
+        if self.active is not None and self.active.id not in current:
+            lost, self.active = self.active, (now[0] if now else None)
+            if self.on_lost is not None:
+                self._call(self.on_lost, lost, self.active)
+        return added, removed
+
+    @staticmethod
+    def _call(handler: Callable[..., None], *args: Any) -> None:
+        try:
+            handler(*args)
+        except Exception:
+            log.exception("a camera monitor handler failed")
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="camera-monitor",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll()
+            self._stop.wait(self.interval_s)
