@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from visio_desktop.net.aiortc_ext import add_start_bitrate, answer_simulcast, simulcast_rids
+from visio_desktop.net.aiortc_ext import (
+    add_start_bitrate,
+    answer_simulcast,
+    sending_media,
+    simulcast_rids,
+)
 
 OFFER = "\r\n".join([
     "v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0 1",
@@ -39,3 +44,15 @@ def test_start_bitrate_for_video_codecs_only() -> None:
     assert "a=fmtp:97 packetization-mode=1;x-google-start-bitrate=1500\r\n" in tuned
     assert "x-google" not in tuned.split("m=video", 1)[0]
     assert add_start_bitrate(tuned, 1500) == tuned
+
+
+def test_sending_media_by_mid() -> None:
+    sdp = "\r\n".join([
+        "v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "a=mid:0",
+        "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=mid:1", "a=sendonly", "a=msid:PA_x|TR_a TR_a",
+        "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=mid:2", "a=inactive", "a=msid:PA_x|TR_b TR_b",
+        "m=audio 0 UDP/TLS/RTP/SAVPF 111", "a=mid:3", "a=sendonly", "a=msid:s TR_c",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111", "a=mid:4", "",
+    ])
+    assert sending_media(sdp) == {"1": "TR_a", "4": ""}

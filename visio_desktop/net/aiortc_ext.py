@@ -147,19 +147,22 @@ def simulcast_rids(sdp: str) -> dict[str, list[str]]:
     return result
 
 
-def msid_track_ids(sdp: str) -> dict[str, str]:
-    """MID → the msid track id of each media section that is sending one (an inactive
-    section keeps its old msid and carries nothing)."""
+def sending_media(sdp: str) -> dict[str, str]:
+    """MID → msid track id ("" when it has none) of each audio/video section that sends:
+    direction sendonly or sendrecv (the default), port not 0. An inactive section keeps its
+    old msid and carries nothing, so it is left out."""
     result = {}
     for section in _sections(sdp)[1:]:
+        if not section.startswith(("m=audio", "m=video")):
+            continue
         mids = _attr(section, "mid")
-        msids = _attr(section, "msid")
-        sending = re.search(r"^a=(sendonly|sendrecv)\s*$", section, re.M) is not None
+        direction = re.search(r"^a=(sendrecv|sendonly|recvonly|inactive)\s*$", section, re.M)
+        sending = direction is None or direction.group(1) in ("sendrecv", "sendonly")
         rejected = section.split(" ", 2)[1:2] == ["0"]
-        if mids and msids and sending and not rejected:
-            parts = msids[0].split()
-            if len(parts) >= 2:
-                result[mids[0].strip()] = parts[1].strip()
+        if mids and sending and not rejected:
+            msids = _attr(section, "msid")
+            parts = msids[0].split() if msids else []
+            result[mids[0].strip()] = parts[1].strip() if len(parts) >= 2 else ""
     return result
 
 

@@ -518,11 +518,11 @@ class Room:
         Servers reuse an m-line for another track after an unsubscribe (LiveKit does); aiortc
         keeps the receiver's track object and fires no new track event, so the mapping comes
         from the SDP, by MID, on every offer."""
-        by_mid = aiortc_ext.msid_track_ids(offer_sdp)
+        by_mid = aiortc_ext.sending_media(offer_sdp)
         for transceiver in pc.getTransceivers():
             track = transceiver.receiver.track
             sid = by_mid.get(transceiver.mid or "")
-            if track is None or sid is None or self._mid_tracks.get(transceiver.mid) == sid:
+            if track is None or not sid or self._mid_tracks.get(transceiver.mid) == sid:
                 continue
             self._mid_tracks[transceiver.mid] = sid
             found = self._find_publication(sid)

@@ -12,10 +12,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -73,7 +71,6 @@ class PublishedTrack:
     forwarder: TrackForwarder | None = None
     mid: str | None = None
     cid: str = ""
-    on_close: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def sid(self) -> str:
@@ -257,11 +254,8 @@ class ParticipantSession:
                 if self._closed:
                     break
         except ProtocolViolation as exc:
-            log.warning("participant %s in room %s dropped: %s",
-                        self.identity, self.room.name, exc)
-            self.respond(rtc.RequestResponse.Reason.INVALID_REQUEST, str(exc))
             reason = exc.reason
-            await self.close(reason, notify=True)
+            await self.drop(str(exc), reason)
         except (ConnectionError, asyncio.CancelledError):
             reason = models.DisconnectReason.SIGNAL_CLOSE
         finally:
@@ -297,6 +291,12 @@ class ParticipantSession:
             await self.ws.close()
         log.info("participant %s left room %s (%s)", self.identity, self.room.name,
                  models.DisconnectReason.Name(reason))
+
+    async def drop(self, why: str, reason: int) -> None:
+        """The participant broke the protocol: one log line, the reason, a leave, closed."""
+        log.warning("participant %s in room %s dropped: %s", self.identity, self.room.name, why)
+        self.respond(rtc.RequestResponse.Reason.INVALID_REQUEST, why)
+        await self.close(reason, notify=True)
 
     async def _ping_watchdog(self) -> None:
         while not self._closed:
@@ -581,7 +581,7 @@ class ParticipantSession:
         self.spawn(aiortc_ext.start_media_when_connected(self.publisher))
 
     async def _check_unpublished(self, offer_sdp: str) -> None:
-        sending = _sending_mids(offer_sdp)
+        sending = aiortc_ext.sending_media(offer_sdp)
         for track in list(self.published.values()):
             if track.mid is not None and track.mid not in sending:
                 await self.unpublish(track.sid)
@@ -750,9 +750,7 @@ class ParticipantSession:
         try:
             await data_relay.relay(self, channel.label, message)
         except data_relay.DataError as exc:
-            log.warning("participant %s dropped: %s", self.identity, exc)
-            self.respond(rtc.RequestResponse.Reason.INVALID_REQUEST, str(exc))
-            await self.close(models.DisconnectReason.STATE_MISMATCH, notify=True)
+            await self.drop(str(exc), models.DisconnectReason.STATE_MISMATCH)
 
     def send_data(self, reliable: bool, payload: bytes) -> None:
         channel = self._reliable if reliable else self._lossy
@@ -784,21 +782,6 @@ def _capabilities(text: str) -> list[int]:
         if name in models.ClientInfo.Capability.keys():
             caps.append(models.ClientInfo.Capability.Value(name))
     return caps
-
-
-def _sending_mids(sdp: str) -> set[str]:
-    """MIDs of the offer's media sections whose direction includes sending."""
-    mids = set()
-    for section in re.split(r"(?m)^(?=m=)", sdp)[1:]:
-        if section.startswith("m=application"):
-            continue
-        port = section.split(" ", 2)[1] if " " in section else "0"
-        mid = re.search(r"(?m)^a=mid:(\S+)", section)
-        direction = re.search(r"(?m)^a=(sendrecv|sendonly|recvonly|inactive)\s*$", section)
-        if mid and port != "0" and (direction is None or direction.group(1) in (
-                "sendrecv", "sendonly")):
-            mids.add(mid.group(1))
-    return mids
 
 
 def _codec_preferences(kind: str, mime: str) -> list[RTCRtpCodecCapability]:
