@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiortc import MediaStreamTrack, RTCRtpTransceiver
 from livekit.protocol import models
@@ -77,4 +76,3 @@ class RemoteParticipant(Participant):
 @dataclass
 class LocalParticipant(Participant):
     track_publications: dict[str, LocalTrackPublication] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)

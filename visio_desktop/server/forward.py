@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
@@ -288,7 +288,6 @@ class ForwarderStats:
     packets_in: int = 0
     bytes_in: int = 0
     keyframes_requested: int = 0
-    layers: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 class TrackForwarder:
@@ -303,7 +302,6 @@ class TrackForwarder:
         mime_type: str,
         layers: list[tuple[str, int, int, int]] | None = None,
         on_audio_level: Callable[[int], None] | None = None,
-        on_layer_change: Callable[[], None] | None = None,
         bandwidth: BandwidthEstimator | None = None,
     ) -> None:
         """``layers``: (rid, quality, width, height) for each simulcast layer, low to high."""
@@ -312,7 +310,6 @@ class TrackForwarder:
         self.kind = kind
         self.codec_name = mime_type.partition("/")[2].upper()
         self.on_audio_level = on_audio_level
-        self.on_layer_change = on_layer_change
         self.stats = ForwarderStats()
         self.down_tracks: set[DownTrack] = set()
         self.layers: dict[str, MediaLayer] = {}
@@ -355,9 +352,6 @@ class TrackForwarder:
                 layer.nack = NackGenerator()
                 layer.jitter = JitterBuffer(capacity=512, is_video=True)
             self.layers[rid] = layer
-            # let aiortc's RTCP task send receiver reports for this stream
-            if self.on_layer_change:
-                self.on_layer_change()
         return layer
 
     def recent_loss(self) -> float:
