@@ -40,7 +40,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import gc
-import json
 import logging
 import os
 import platform
@@ -63,6 +62,8 @@ from livekit import rtc
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make tests.support importable
     sys.path.insert(0, str(ROOT))
+
+from _report import write_report  # noqa: E402 - bench/_report.py, beside this script
 
 from tests.support.sdk_client import SdkParticipant  # noqa: E402
 from visio_desktop.media.synthetic import analyse_tone, latency_ms, now_ms, read_pattern  # noqa: E402
@@ -1054,13 +1055,7 @@ def main(argv: list[str] | None = None) -> int:
         for handler in logging.getLogger().handlers:
             handler.addFilter(lambda record: SDK_QUEUE_OVERFLOW not in record.getMessage())
     report = asyncio.run(main_async(args))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {out}")
-    if report["failures"]:
-        print("FAILURES:\n  " + "\n  ".join(report["failures"]))
-    return 0 if report["ok"] else 1
+    return write_report(report, args.out)
 
 
 if __name__ == "__main__":

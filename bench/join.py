@@ -79,6 +79,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
+from _report import write_report  # bench/_report.py, beside this script
+
 SELF = Path(__file__).resolve()
 ROOT = SELF.parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make visio_desktop and tests.support importable
@@ -1720,13 +1722,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     report = asyncio.run(main_async(args))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {out}")
-    if report["failures"]:
-        print("FAILURES:\n  " + "\n  ".join(report["failures"]))
-    return 0 if report["ok"] else 1
+    return write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import argparse
 import contextlib
 import datetime as dt
 import fractions
-import json
 import os
 import platform
 import sys
@@ -58,6 +57,8 @@ from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
+
+from _report import write_report  # noqa: E402 - bench/_report.py, beside this script
 
 from visio_desktop.media.encoders import (  # noqa: E402
     HardwareH264Encoder,
@@ -474,13 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     args.frames_1080 = max(1, args.frames_1080)
     args.decode_frames = max(2, args.decode_frames)
     report = run(args)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {out}")
-    if report["failures"]:
-        print("FAILURES:\n  " + "\n  ".join(report["failures"]))
-    return 0 if report["ok"] else 1
+    return write_report(report, args.out)
 
 
 if __name__ == "__main__":
