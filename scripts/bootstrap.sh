@@ -8,15 +8,19 @@ mode="${1:-app}"   # app | test
 py="${PYTHON:-python3}"
 
 need_apt=()
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   # PortAudio for sounddevice (the media engine), and for tests Debian's Chromium.
-  dpkg -s libportaudio2 >/dev/null 2>&1 || need_apt+=(libportaudio2)
+  installed libportaudio2 || need_apt+=(libportaudio2)
   if [ "$mode" = test ]; then
     command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
     command -v npm >/dev/null 2>&1 || need_apt+=(npm)
     command -v Xvfb >/dev/null 2>&1 || need_apt+=(xvfb)  # screen-sharing tests
     # a PulseAudio null sink and its monitor are the "real" audio devices of the audio tests
-    command -v pulseaudio >/dev/null 2>&1 || need_apt+=(pulseaudio pulseaudio-utils)
+    # (PortAudio reaches it through ALSA's "pulse" plugin, in libasound2-plugins)
+    command -v pulseaudio >/dev/null 2>&1 || need_apt+=(pulseaudio)
+    command -v pactl >/dev/null 2>&1 || need_apt+=(pulseaudio-utils)
+    installed libasound2-plugins || need_apt+=(libasound2-plugins)
   fi
   if [ ${#need_apt[@]} -gt 0 ]; then
     echo "bootstrap: installing system packages: ${need_apt[*]}"
