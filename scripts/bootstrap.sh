@@ -12,6 +12,12 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok instal
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   # PortAudio for sounddevice (the media engine), and for tests Debian's Chromium.
   installed libportaudio2 || need_apt+=(libportaudio2)
+  # the libraries Qt's wheels load (X11/xcb platform, EGL/GL, fonts, D-Bus)
+  for pkg in libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 fonts-dejavu-core \
+      libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
+      libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1; do
+    installed "$pkg" || need_apt+=("$pkg")
+  done
   if [ "$mode" = test ]; then
     command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
     command -v npm >/dev/null 2>&1 || need_apt+=(npm)
