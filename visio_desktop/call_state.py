@@ -134,3 +134,40 @@ class Notice:
 
     kind: str
     args: tuple[str, ...] = ()
+
+
+# -- events a Call publishes (on the engine thread; the UI bridge re-emits them on its thread) --
+
+
+@dataclass(frozen=True)
+class SnapshotChanged:
+    snapshot: CallSnapshot
+
+
+@dataclass(frozen=True)
+class ChatReceived:
+    entry: ChatEntry
+
+
+@dataclass(frozen=True)
+class CaptionReceived:
+    line: CaptionLine
+
+
+@dataclass(frozen=True)
+class ReactionReceived:
+    reaction: Reaction
+
+
+@dataclass(frozen=True)
+class NoticeRaised:
+    notice: Notice
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    reason: str  # "" when the user left
+
+
+CallEvent = (SnapshotChanged | ChatReceived | CaptionReceived | ReactionReceived | NoticeRaised
+             | CallEnded)

@@ -81,6 +81,11 @@ class FrameStore:
             slot.frame = frame
             slot.seq += 1
 
+    def set_mirror(self, key: str, mirror: bool) -> None:
+        """Show ``key`` mirrored (the local camera preview only; never what is sent)."""
+        with self._lock:
+            self._slots.setdefault(key, _Slot()).mirror = mirror
+
     def detach(self, key: str) -> None:
         with self._lock:
             slot = self._slots.pop(key, None)
@@ -155,3 +160,28 @@ def _convert(frame: av.VideoFrame, width: int, height: int, seq: int,
         data = np.ascontiguousarray(pixels[:, ::-1]).tobytes()
         stride = width * 4
     return TileImage(width, height, stride, data, seq, frame.width, frame.height)
+
+
+class PreviewTee(MediaStreamTrack):
+    """Passes a video track through (to the encoder) and shows each frame in the FrameStore
+    under ``key`` — the local preview of what is sent, without a second reader of the source."""
+
+    kind = "video"
+
+    def __init__(self, source: MediaStreamTrack, store: FrameStore, key: str, *,
+                 mirror: bool = False) -> None:
+        super().__init__()
+        self.source = source
+        self._store = store
+        self._key = key
+        store.detach(key)
+        store.set_mirror(key, mirror)
+
+    async def recv(self) -> av.VideoFrame:
+        frame = await self.source.recv()
+        self._store.push(self._key, frame)
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.source.stop()

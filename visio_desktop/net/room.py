@@ -353,12 +353,25 @@ class Room:
     async def _on_update(self, update: rtc.ParticipantUpdate) -> None:
         for info in update.participants:
             if info.identity == self.local_participant.identity:
-                self.local_participant.permission = info.permission
+                self._update_local(info)
                 continue
             if info.state == models.ParticipantInfo.State.DISCONNECTED:
                 self._remove_participant(info.identity)
             else:
                 self._upsert(info)
+
+    def _update_local(self, info: models.ParticipantInfo) -> None:
+        local = self.local_participant
+        local.permission = info.permission
+        old_name = local.name
+        changed = {k: v for k, v in info.attributes.items() if local.attributes.get(k) != v}
+        changed.update({k: "" for k in local.attributes if k not in info.attributes})
+        local.name, local.metadata = info.name, info.metadata
+        local.attributes = dict(info.attributes)
+        if old_name != local.name:
+            self.emit("participant_name_changed", local, old_name, local.name)
+        if changed:
+            self.emit("attributes_changed", changed, local)
 
     async def _on_track_published(self, published: rtc.TrackPublishedResponse) -> None:
         future = self._pending_publish.get(published.cid)
@@ -697,6 +710,18 @@ class Room:
         if self._signal is not None:
             self._spawn(self._signal.send(rtc.SignalRequest(track_setting=rtc.UpdateTrackSettings(
                 track_sids=[track_sid], disabled=disabled, width=width, height=height))))
+
+    async def update_metadata(self, *, name: str | None = None,
+                              attributes: dict[str, str] | None = None,
+                              metadata: str | None = None) -> None:
+        """Change our own name, attributes (merged; "" removes a key) or metadata. Needs the
+        ``canUpdateOwnMetadata`` grant; the server's ParticipantUpdate confirms it."""
+        if self._signal is None:
+            raise ConnectionError("not connected")
+        await self._signal.send(rtc.SignalRequest(update_metadata=rtc.UpdateParticipantMetadata(
+            name=name if name is not None else self.local_participant.name,
+            metadata=metadata if metadata is not None else self.local_participant.metadata,
+            attributes=attributes or {})))
 
     # -- data ----------------------------------------------------------------------------------
     def send_data_packet(self, packet: models.DataPacket, reliable: bool = True) -> None:

@@ -20,6 +20,7 @@ from livekit.protocol import models, rtc
 from visio_desktop.net import aiortc_ext
 from visio_desktop.net.token import TokenError
 from visio_desktop.server.auth import authenticate, token_from_request
+from visio_desktop.server.meetings import MeetingDirectory
 from visio_desktop.server.room import RoomManager
 from visio_desktop.server.session import ParticipantSession
 
@@ -79,6 +80,7 @@ class RoomServer:
         self.keys = dict(keys or DEV_KEYS)
         self.ctx = ServerContext(keys=self.keys, rooms=RoomManager(),
                                  ice_addresses=ice_addresses_for(host))
+        self.meetings = MeetingDirectory(self.keys)
         self._runner: web.AppRunner | None = None
         self._sessions: set[asyncio.Task[None]] = set()
 
@@ -95,6 +97,7 @@ class RoomServer:
         app.router.add_get("/rtc/validate", self._validate)
         app.router.add_route("*", "/rtc/v1", self._v1)
         app.router.add_route("*", "/rtc/v1/validate", self._v1)
+        self.meetings.add_routes(app.router)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
