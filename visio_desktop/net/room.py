@@ -711,6 +711,11 @@ class Room:
             self._spawn(self._signal.send(rtc.SignalRequest(track_setting=rtc.UpdateTrackSettings(
                 track_sids=[track_sid], disabled=disabled, width=width, height=height))))
 
+    def peer_connections(self) -> dict[str, RTCPeerConnection]:
+        """The live peer connections by role ("publisher", "subscriber"), for statistics."""
+        pcs = {"publisher": self._publisher, "subscriber": self._subscriber}
+        return {role: pc for role, pc in pcs.items() if pc is not None}
+
     async def update_metadata(self, *, name: str | None = None,
                               attributes: dict[str, str] | None = None,
                               metadata: str | None = None) -> None:
