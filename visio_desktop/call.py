@@ -122,6 +122,7 @@ class Call:
         self._left = False
         self._tasks: set[asyncio.Future[Any]] = set()
         self.hand_raiser: HandRaiser = self._raise_hand_with_attributes
+        self.frames.on_view = self._view_changed
         self._wire_room()
 
     # -- listeners -----------------------------------------------------------------------------
@@ -467,7 +468,9 @@ class Call:
     def set_video_view(self, key: str, width: int, height: int) -> None:
         """Thread-safe: the UI paints ``key`` at (width, height), or hides it with (0, 0).
         Remote tracks are asked for that size, or paused when hidden."""
-        self.frames.set_view(key, width, height)
+        self.frames.set_view(key, width, height)  # → _view_changed
+
+    def _view_changed(self, key: str, width: int, height: int) -> None:
         if key.startswith("local:"):
             return
         bucket = (0, 0) if width <= 0 or height <= 0 else (_bucket(width), _bucket(height))

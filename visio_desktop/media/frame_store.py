@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import av
@@ -62,6 +63,8 @@ class FrameStore:
     def __init__(self) -> None:
         self._slots: dict[str, _Slot] = {}
         self._lock = threading.Lock()
+        # told of every set_view (from the UI thread): the call asks the server for that size
+        self.on_view: Callable[[str, int, int], None] | None = None
 
     # -- engine side ---------------------------------------------------------------------------
     def attach(self, key: str, track: MediaStreamTrack, *, mirror: bool = False) -> None:
@@ -117,6 +120,8 @@ class FrameStore:
             slot = self._slots.get(key)
             if slot is not None:
                 slot.box = (width, height)
+        if self.on_view is not None:
+            self.on_view(key, width, height)
 
     def frame_count(self, key: str) -> int:
         with self._lock:

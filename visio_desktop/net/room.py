@@ -226,8 +226,10 @@ class Room:
             await signal.close(leave=leave)
         for pc in (self._publisher, self._subscriber):
             if pc is not None:
+                # shielded: a cancelled close would cancel aiortc's shared "closed" future
+                # and make its own close task fail (InvalidStateError)
                 with contextlib.suppress(Exception):
-                    await pc.close()
+                    await asyncio.shield(pc.close())
         self._publisher = self._subscriber = None
         for future in self._pending_publish.values():
             if not future.done():
