@@ -216,9 +216,10 @@ class Call:
         if choice == NONE:
             return None
         if choice == SYNTHETIC_MICROPHONE:
+            from visio_desktop.media.metered import MeteredAudioTrack
             from visio_desktop.media.synthetic_tracks import ToneAudioTrack
 
-            return ToneAudioTrack(440.0, amplitude=0.2)
+            return MeteredAudioTrack(ToneAudioTrack(440.0, amplitude=0.2))
         from visio_desktop.media.audio_io import MicrophoneTrack
         from visio_desktop.media.audio_processing import SpeakingWhileMutedDetector
 

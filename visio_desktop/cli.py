@@ -1,4 +1,4 @@
-"""``visio-desktop [serve|token]`` — the GUI will be the default command."""
+"""``visio-desktop [serve|token|join]``; with no command, the desktop application."""
 
 from __future__ import annotations
 
@@ -106,8 +106,21 @@ def _join(args: argparse.Namespace) -> int:
     return 0 if report["joined"] and report["left_cleanly"] and not report["errors"] else 1
 
 
+def _gui(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from visio_desktop.ui.app import run
+
+    media = {k: v for k, v in (("camera", args.camera), ("microphone", args.microphone),
+                               ("speaker", args.speaker)) if v}
+    return run(media=media, join=args.link, language=args.lang)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="visio-desktop", description="Visio Desktop")
+    parser = argparse.ArgumentParser(
+        prog="visio-desktop",
+        description="Visio Desktop. With no command it opens the window "
+                    "(visio-desktop [LINK] [--camera ...]; see visio-desktop gui --help).")
     parser.add_argument("--version", action="version", version=f"visio-desktop {__version__}")
     sub = parser.add_subparsers(dest="command")
 
@@ -145,13 +158,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="visio-desktop [gui]",
+                                     description="Open the Visio Desktop window")
+    parser.add_argument("link", nargs="?", help="a meeting link or code to open")
+    parser.add_argument("--camera", help="camera: a device, test-pattern or none")
+    parser.add_argument("--microphone", help="microphone: a device id, tone or none")
+    parser.add_argument("--speaker", help="speakers: a device id or none")
+    parser.add_argument("--lang", choices=["fr", "en"], help="interface language")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    return parser
+
+
+COMMANDS = ("serve", "token", "join")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        # The desktop application lands with the UI issue; until then the default command
-        # hosts a meeting on this computer, like the app's "Start a meeting" will.
-        args = parser.parse_args(["serve", *([] if argv is None else argv)])
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "gui":
+        return _gui(build_gui_parser().parse_args(argv[1:]))
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        return _gui(build_gui_parser().parse_args(argv))
+    args = build_parser().parse_args(argv)
     result: int = args.func(args)
     return result
 

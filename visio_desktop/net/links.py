@@ -20,7 +20,12 @@ SLUG_LETTERS = re.compile(r"[a-z]{10}")
 
 
 class LinkError(ValueError):
-    """A link or code we cannot join; the message is for the user."""
+    """A link or code we cannot join. ``code`` is stable (the UI translates it): "empty",
+    "no_address", "no_meeting", "insecure", "scheme"; the message is the English text."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def is_private_host(host: str) -> bool:
 def parse_link(text: str, default_instance: str = DEFAULT_INSTANCE) -> MeetingLink:
     text = text.strip()
     if not text:
-        raise LinkError("Enter a meeting link or code.")
+        raise LinkError("empty", "Enter a meeting link or code.")
     slug = normalize_slug(text)
     if slug is not None and "/" not in text and ":" not in text:
         return MeetingLink(default_instance.rstrip("/"), slug)
@@ -68,15 +73,17 @@ def parse_link(text: str, default_instance: str = DEFAULT_INSTANCE) -> MeetingLi
     scheme = parts.scheme.lower()
     host = parts.hostname or ""
     if not host:
-        raise LinkError("This link has no address.")
+        raise LinkError("no_address", "This link has no address.")
     path_slug = normalize_slug(parts.path.strip("/").split("/")[-1]) if parts.path else None
     if path_slug is None:
-        raise LinkError("This link does not name a meeting (expected a code like abc-defg-hij).")
+        raise LinkError("no_meeting",
+                        "This link does not name a meeting (expected a code like abc-defg-hij).")
     netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials from a pasted link
     if scheme == "visio":
         scheme = "http" if is_private_host(host) and parts.port else "https"
     if scheme == "http" and not is_private_host(host):
-        raise LinkError("Unencrypted links (http://) are only accepted on the local network.")
+        raise LinkError("insecure",
+                        "Unencrypted links (http://) are only accepted on the local network.")
     if scheme not in ("http", "https"):
-        raise LinkError(f"Unsupported link type: {parts.scheme}://")
+        raise LinkError("scheme", f"Unsupported link type: {parts.scheme}://")
     return MeetingLink(f"{scheme}://{netloc}", path_slug)

@@ -21,12 +21,17 @@ TIMEOUT = aiohttp.ClientTimeout(total=15, connect=8)
 
 
 class ApiError(RuntimeError):
-    """The instance could not be reached or refused; the message is for the user."""
+    """The instance could not be reached or refused. ``code`` is stable (the UI translates
+    it): "not_found", "refused", "unreachable", "timeout", "bad_answer", "lobby"."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class LobbyRequired(ApiError):
     def __init__(self, room_id: str) -> None:
-        super().__init__("This meeting has a waiting room.")
+        super().__init__("lobby", "This meeting has a waiting room.")
         self.room_id = room_id
 
 
@@ -45,14 +50,14 @@ def user_agent() -> str:
 
 def parse_room(data: Any, slug: str) -> RoomAccess:
     if not isinstance(data, dict):
-        raise ApiError("The server's answer was not understood.")
+        raise ApiError("bad_answer", "The server's answer was not understood.")
     livekit = data.get("livekit")
     room_id = str(data.get("id") or "")
     if not livekit:
         raise LobbyRequired(room_id)
     if not isinstance(livekit, dict) or not all(
             isinstance(livekit.get(k), str) and livekit.get(k) for k in ("url", "room", "token")):
-        raise ApiError("The server's answer was not understood.")
+        raise ApiError("bad_answer", "The server's answer was not understood.")
     return RoomAccess(livekit["url"], livekit["room"], livekit["token"], slug, room_id)
 
 
@@ -65,18 +70,20 @@ async def fetch_room(link: MeetingLink, username: str,
     try:
         async with session.get(url, params={"username": username}) as response:
             if response.status == 404:
-                raise ApiError("This meeting does not exist (check the link).")
+                raise ApiError("not_found", "This meeting does not exist (check the link).")
             if response.status >= 400:
-                raise ApiError(f"The server refused to let us join (HTTP {response.status}).")
+                raise ApiError("refused",
+                               f"The server refused to let us join (HTTP {response.status}).")
             try:
                 data = await response.json(content_type=None)
             except ValueError:
-                raise ApiError("The server's answer was not understood.") from None
+                raise ApiError("bad_answer", "The server's answer was not understood.") from None
     except aiohttp.ClientError as exc:
         log.info("cannot reach %s: %s", link.instance, exc)
-        raise ApiError(f"Cannot reach {link.instance}: check the network.") from None
+        raise ApiError("unreachable",
+                       f"Cannot reach {link.instance}: check the network.") from None
     except TimeoutError:
-        raise ApiError(f"{link.instance} did not answer in time.") from None
+        raise ApiError("timeout", f"{link.instance} did not answer in time.") from None
     finally:
         if own:
             await session.close()

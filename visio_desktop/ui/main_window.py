@@ -1,0 +1,336 @@
+"""The main window: Home → pre-join → call → Home, one Call per meeting."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QStackedWidget
+
+from visio_desktop.call import DEFAULT, Call, MediaOptions
+from visio_desktop.config import Settings
+from visio_desktop.engine import Engine
+from visio_desktop.local_meeting import LocalMeeting
+from visio_desktop.net.links import MeetingLink, parse_link
+from visio_desktop.ui.call_page import CallPage
+from visio_desktop.ui.home import HomePage, RecentMeetings
+from visio_desktop.ui.icons import icon
+from visio_desktop.ui.messages import error_text
+from visio_desktop.ui.operations import Operations
+from visio_desktop.ui.prejoin import PreJoinPage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JoinTarget:
+    link: MeetingLink | None  # None: host a meeting on this computer
+
+    @property
+    def hosting(self) -> bool:
+        return self.link is None
+
+
+class MainWindow(QMainWindow):
+    joined = Signal()
+    left = Signal()
+
+    def __init__(self, engine: Engine, settings: Settings, *,
+                 media: dict[str, Any] | None = None, audio_backend: Any = None,
+                 qsettings: QSettings | None = None) -> None:
+        super().__init__()
+        self.engine = engine
+        self.settings = settings
+        self.ops = Operations(engine, self)
+        self.media_overrides = dict(media or {})
+        self.audio_backend = audio_backend
+        self.qsettings = qsettings or QSettings("DINUM", "Visio Desktop")
+        self.setWindowTitle(self.tr("Visio"))
+        self.setWindowIcon(icon("app"))
+        self.setMinimumSize(800, 560)
+
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.home = HomePage(RecentMeetings(settings.store))
+        self.home.join_requested.connect(self.open_link)
+        self.home.host_requested.connect(self.host_meeting)
+        self.home.settings_requested.connect(self.show_settings)
+        self.stack.addWidget(self.home)
+
+        self.call: Call | None = None
+        self.prejoin: PreJoinPage | None = None
+        self.call_page: CallPage | None = None
+        self.target: JoinTarget | None = None
+        self.local_meeting: LocalMeeting | None = None
+        self._restore_geometry()
+
+    # -- geometry --------------------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        geometry = self.qsettings.value("window/geometry")
+        if isinstance(geometry, QByteArray | bytes) and self.restoreGeometry(geometry):
+            return
+        self.resize(1280, 800)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        if self.call is not None:
+            call, meeting = self.call, self.local_meeting
+            self.call = None
+            try:
+                self.engine.run(_shutdown(call, meeting), timeout_s=10)
+            except Exception as exc:
+                log.warning("leaving on close: %s", exc)
+        super().closeEvent(event)
+
+    # -- Home → pre-join ---------------------------------------------------------------------------
+    def media_options(self) -> MediaOptions:
+        s = self.settings
+        options = MediaOptions(
+            camera=s.get("video/camera_device") or DEFAULT,
+            microphone=s.get("audio/input_device") or DEFAULT,
+            speaker=s.get("audio/output_device") or DEFAULT,
+            camera_preset=s.get("video/camera_resolution"),
+            echo_cancellation=s.get("audio/echo_cancellation"),
+            noise_suppression=s.get("audio/noise_suppression"),
+            auto_gain=s.get("audio/auto_gain"),
+        )
+        for key, value in self.media_overrides.items():
+            setattr(options, key, value)
+        return options
+
+    def open_link(self, text: str) -> None:
+        try:
+            link = parse_link(text, self.settings.get("general/instance_url"))
+        except ValueError as exc:
+            self.home.show_error(error_text(exc))
+            return
+        self._prejoin(JoinTarget(link))
+
+    def host_meeting(self) -> None:
+        self._prejoin(JoinTarget(None))
+
+    def _prejoin(self, target: JoinTarget) -> None:
+        self.target = target
+        call = self.call = Call(self.media_options(), audio_backend=self.audio_backend)
+        page = self.prejoin = PreJoinPage(call.frames)
+        page.set_meeting(self.tr("Meeting on this computer") if target.hosting
+                         else self.tr("Meeting {0}").format(target.link.url))  # type: ignore[union-attr]
+        page.set_name(self.settings.get("general/display_name"))
+        page.set_media(camera_on=call.media.camera_on, microphone_on=call.media.microphone_on)
+        page.set_level_source(call.microphone_level)
+        page.join_clicked.connect(self._join)
+        page.cancel_clicked.connect(self._cancel_prejoin)
+        page.camera_toggled.connect(
+            lambda on: self.ops.run(call.set_preview_camera(on), what="preview camera"))
+        page.microphone_toggled.connect(lambda on: setattr(call.media, "microphone_on", on))
+        page.test_sound_requested.connect(
+            lambda: self.ops.run(call.play_test_sound(), what="test sound"))
+        page.device_chosen.connect(self._device_chosen)
+        self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        self.ops.run(call.start_preview(), on_success=lambda _: self._preview_started(),
+                     what="preview")
+        self.ops.run(_list_devices(call), on_success=self._fill_devices, what="devices")
+
+    def _preview_started(self) -> None:
+        if self.prejoin is not None and self.call is not None:
+            local = self.call.snapshot.local
+            self.prejoin.set_media_error(local.camera_error or local.microphone_error)
+
+    def _fill_devices(self, devices: dict[str, list[tuple[str, str]]]) -> None:
+        if self.prejoin is None or self.call is None:
+            return
+        media = self.call.media
+        current = {"camera": media.camera, "microphone": media.microphone,
+                   "speaker": media.speaker}
+        special = {DEFAULT: self.tr("System default"),
+                   "test-pattern": self.tr("Test pattern (synthetic)"),
+                   "tone": self.tr("Test tone (synthetic)"), "none": self.tr("None")}
+        for kind, items in devices.items():
+            labelled = [(i, special.get(i, label)) for i, label in items]
+            self.prejoin.set_devices(kind, labelled, current[kind])
+
+    def _device_chosen(self, kind: str, device_id: str) -> None:
+        call = self.call
+        if call is None:
+            return
+        key = {"camera": "video/camera_device", "microphone": "audio/input_device",
+               "speaker": "audio/output_device"}[kind]
+        if device_id not in ("test-pattern", "tone") and not self.settings.is_locked(key):
+            self.settings.set(key, "" if device_id == DEFAULT else device_id)
+        setattr(call.media, kind, device_id)
+        self.ops.run(_restart_preview(call), on_success=lambda _: self._preview_started(),
+                     what="switch device")
+
+    def _cancel_prejoin(self) -> None:
+        call = self.call
+        self.call = None
+        if call is not None:
+            self.ops.run(call.stop_preview(), what="stop preview")
+        self._show_home()
+
+    # -- joining -----------------------------------------------------------------------------------
+    def _join(self, name: str) -> None:
+        call, target = self.call, self.target
+        if call is None or target is None or self.prejoin is None:
+            return
+        if not self.settings.is_locked("general/display_name"):
+            self.settings.set("general/display_name", name)
+        self.prejoin.set_busy(True)
+        self.ops.run(self._connect(call, target, name), on_success=self._joined,
+                     on_failure=self._join_failed, what="join")
+
+    async def _connect(self, call: Call, target: JoinTarget, name: str) -> str:
+        if target.link is None:
+            meeting = self.local_meeting = LocalMeeting(lan=self.settings.get("local/bind_lan"))
+            await meeting.start()
+            await call.join(meeting.local_url, meeting.host_token(name))
+            return meeting.link
+        from visio_desktop.net.visio_api import fetch_room
+
+        access = await fetch_room(target.link, name)
+        await call.join(access.livekit_url, access.token)
+        return target.link.url
+
+    def _join_failed(self, exc: BaseException) -> None:
+        log.info("join failed: %s", exc)
+        if self.local_meeting is not None:
+            meeting, self.local_meeting = self.local_meeting, None
+            self.ops.run(meeting.stop(), what="stop local meeting")
+        if self.prejoin is not None:
+            self.prejoin.set_busy(False)
+            self.prejoin.show_error(error_text(exc))
+
+    def _joined(self, link: str) -> None:
+        call = self.call
+        if call is None:
+            return
+        self.home.recent.add(link, self.tr("Meeting on this computer")
+                             if self.local_meeting is not None else link)
+        page = self.call_page = CallPage(call, self.ops)
+        page.leave_requested.connect(self.leave)
+        page.settings_requested.connect(self.show_settings)
+        page.meeting_info_requested.connect(self.show_meeting_info)
+        page.screen_share_requested.connect(self.pick_screen)
+        page.bridge.ended.connect(self._ended)
+        if self.local_meeting is not None:
+            page.actions_.leave.setText(self.tr("End meeting"))
+            page.actions_.leave.setToolTip(self.tr("End the meeting for everyone"))
+        page.set_snapshot(call.snapshot)
+        self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        if self.prejoin is not None:
+            self.stack.removeWidget(self.prejoin)
+            self.prejoin.deleteLater()
+            self.prejoin = None
+        self.setWindowTitle(self.tr("Visio — {0}").format(link))
+        if self.local_meeting is not None:
+            self.show_meeting_info()
+        self.joined.emit()
+
+    # -- in call -----------------------------------------------------------------------------------
+    def show_meeting_info(self) -> None:
+        from visio_desktop.ui.meeting_info import MeetingInfoDialog
+
+        if self.local_meeting is not None:
+            link, lan = self.local_meeting.link, True
+        elif self.target is not None and self.target.link is not None:
+            link, lan = self.target.link.url, self.target.link.is_local_network
+        else:
+            return
+        self.meeting_info = MeetingInfoDialog(link, local_network=lan, parent=self)
+        self.meeting_info.open()
+
+    def pick_screen(self) -> None:
+        from visio_desktop.ui.screen_picker import ScreenPicker
+
+        picker = ScreenPicker(self)
+        picker.accepted.connect(lambda: self._share(picker))
+        picker.open()
+
+    def _share(self, picker: Any) -> None:
+        target = picker.selected_target()
+        if target is not None and self.call_page is not None:
+            self.call_page.start_screen_share(target)
+
+    def show_settings(self) -> None:
+        from visio_desktop.ui.settings_dialog import SettingsDialog
+
+        shortcuts = self.call_page.actions_.shortcut_list() if self.call_page else []
+        dialog = SettingsDialog(self.settings, shortcuts=shortcuts, parent=self)
+        dialog.open()
+
+    def leave(self) -> None:
+        call, meeting = self.call, self.local_meeting
+        if call is None:
+            return
+        self.ops.run(_shutdown(call, meeting), on_success=lambda _: self._show_home(),
+                     on_failure=lambda _: self._show_home(), what="leave")
+
+    def _ended(self, reason: str) -> None:
+        if reason:
+            self.home.show_error(self.tr("The meeting ended: {0}").format(reason))
+        if self.local_meeting is not None and self.call is not None:
+            return  # our own leave: _shutdown stops the server, then _show_home runs
+        self._show_home()
+
+    def _show_home(self) -> None:
+        self.call = None
+        self.local_meeting = None
+        for page in (self.call_page, self.prejoin):
+            if page is not None:
+                self.stack.removeWidget(page)
+                if isinstance(page, CallPage):
+                    page.close_page()
+                else:
+                    page.deleteLater()
+        self.call_page = self.prejoin = None
+        if self.isFullScreen():
+            self.showNormal()
+        self.setWindowTitle(self.tr("Visio"))
+        self.home.refresh_recent()
+        self.stack.setCurrentWidget(self.home)
+        self.home.link_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.left.emit()
+
+
+async def _shutdown(call: Call, meeting: LocalMeeting | None) -> None:
+    await call.leave()
+    if meeting is not None:
+        await meeting.stop()
+
+
+async def _restart_preview(call: Call) -> None:
+    await call.stop_preview()
+    await call.start_preview()
+
+
+async def _list_devices(call: Call) -> dict[str, list[tuple[str, str]]]:
+    """Cameras, microphones and speakers for the pickers, synthetic sources last."""
+    import asyncio
+
+    from visio_desktop.media.camera import list_cameras
+
+    def scan() -> dict[str, list[tuple[str, str]]]:
+        # labels of the special entries are given (translated) by the window
+        devices: dict[str, list[tuple[str, str]]] = {
+            "camera": [(DEFAULT, "")], "microphone": [(DEFAULT, "")], "speaker": [(DEFAULT, "")],
+        }
+        try:
+            devices["camera"] += [(str(c.index), c.name) for c in list_cameras()]
+        except Exception as exc:
+            log.info("cameras not listed: %s", exc)
+        try:
+            backend = call._backend()
+            devices["microphone"] += [(d.id, d.label) for d in backend.list_devices("input")]
+            devices["speaker"] += [(d.id, d.label) for d in backend.list_devices("output")]
+        except Exception as exc:
+            log.info("audio devices not listed: %s", exc)
+        devices["camera"] += [("test-pattern", ""), ("none", "")]
+        devices["microphone"] += [("tone", ""), ("none", "")]
+        return devices
+
+    return await asyncio.get_running_loop().run_in_executor(None, scan)
