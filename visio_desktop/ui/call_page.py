@@ -128,8 +128,9 @@ class CallPage(QWidget):
         for action in self.actions_.all():
             self.addAction(action)  # shortcuts work anywhere in the window
         self._wire()
-        self.actions_.microphone.setChecked(call.media.microphone_on)
-        self.actions_.camera.setChecked(call.media.camera_on)
+        # the state the call is in, without sending it back as intents
+        self._set_checked(self.actions_.microphone, call.media.microphone_on)
+        self._set_checked(self.actions_.camera, call.media.camera_on)
         self._style_media_actions()
 
     # -- wiring ----------------------------------------------------------------------------------
