@@ -146,6 +146,10 @@ class Call:
 
     # -- audio plumbing ------------------------------------------------------------------------
     def _backend(self) -> Any:
+        """The audio device backend: the one given, or made by the factory given (on the
+        engine thread: opening PortAudio takes tens of ms), or a new SoundDeviceBackend."""
+        if self._audio_backend is not None and not hasattr(self._audio_backend, "list_devices"):
+            self._audio_backend = self._audio_backend()
         if self._audio_backend is None:
             from visio_desktop.media.devices import SoundDeviceBackend
 
@@ -498,6 +502,14 @@ class Call:
         await self._start_speakers()
         if self._mixer is not None:
             self._mixer.play_test_sound()
+
+    async def play_chime(self) -> None:
+        """A short two-note sound for a message or a join (through the speakers in use, so
+        the echo canceller knows it)."""
+        if self._mixer is not None:
+            self._mixer.play_test_sound(660.0, 0.09, 0.15)
+            await asyncio.sleep(0.1)
+            self._mixer.play_test_sound(880.0, 0.12, 0.15)
 
     # -- room events ---------------------------------------------------------------------------
     def _wire_room(self) -> None:

@@ -4,14 +4,16 @@ toolbar buttons, menus, the tray and the shortcut list all use these same action
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence
 
 from visio_desktop.ui.icons import icon
 
 
 class CallActions(QObject):
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *,
+                 icon_color: QColor | None = None) -> None:
         super().__init__(parent)
+        self.icon_color = icon_color  # the control bar is dark in every theme
         self.microphone = self._make(self.tr("Microphone"), "mic", "Ctrl+D",
                                      self.tr("Turn the microphone on or off"), checkable=True)
         self.camera = self._make(self.tr("Camera"), "camera", "Ctrl+E",
@@ -52,7 +54,7 @@ class CallActions(QObject):
               checkable: bool = False) -> QAction:
         action = QAction(text, self)
         if icon_name:
-            action.setIcon(icon(icon_name))
+            action.setIcon(self.icon(icon_name))
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -62,6 +64,9 @@ class CallActions(QObject):
         action.setStatusTip(tip)
         action.setCheckable(checkable)
         return action
+
+    def icon(self, name: str) -> QIcon:
+        return icon(name, self.icon_color)
 
     def all(self) -> list[QAction]:
         return [a for a in self.children() if isinstance(a, QAction)]

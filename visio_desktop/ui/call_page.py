@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -73,7 +73,7 @@ class CallPage(QWidget):
         self.call = call
         self.ops = ops
         self.bridge = CallBridge(call, self)
-        self.actions_ = CallActions(self)
+        self.actions_ = CallActions(self, icon_color=QColor("#f4f4f6"))
         self.snapshot = CallSnapshot()
         self._push_to_talk = False
 
@@ -207,9 +207,8 @@ class CallPage(QWidget):
             self.banner.hide()
 
     def _style_media_actions(self) -> None:
-        from visio_desktop.ui.icons import icon
-
         a = self.actions_
+        icon = a.icon
         mic, cam = a.microphone.isChecked(), a.camera.isChecked()
         a.microphone.setIcon(icon("mic" if mic else "mic-off"))
         a.microphone.setText(self.tr("Mute") if mic else self.tr("Unmute"))

@@ -312,7 +312,7 @@ class CaptionsPanel(QWidget):
         size_label.setBuddy(self._size)
         self._size.valueChanged.connect(self._on_size)
 
-        self._export = QPushButton(self.tr("&Export\N{HORIZONTAL ELLIPSIS}"), self)
+        self._export = QPushButton(self.tr("&Export…"), self)
         self._export.setAccessibleName(self.tr("Export the transcript to a text file"))
         self._export.clicked.connect(self.export_with_dialog)
 

@@ -7,7 +7,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QMenu, QToolButton, QWidget
 
 from visio_desktop.ui.actions import CallActions
-from visio_desktop.ui.icons import icon
 
 
 class ControlBar(QFrame):
@@ -43,7 +42,7 @@ class ControlBar(QFrame):
         add("chat", actions.chat)
         add("participants", actions.participants)
         add("captions", actions.captions)
-        more = add("more", QAction(icon("more"), self.tr("More"), self))
+        more = add("more", QAction(actions.icon("more"), self.tr("More"), self))
         self.more_menu = QMenu(self)
         self.more_menu.setAccessibleName(self.tr("More options"))
         for action in (actions.meeting_info, actions.layout, actions.fullscreen, actions.stats,

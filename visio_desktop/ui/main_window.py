@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +49,7 @@ class MainWindow(QMainWindow):
         self.ops = Operations(engine, self)
         self.media_overrides = dict(media or {})
         self.audio_backend = audio_backend
+        self._backend_lock = threading.Lock()
         self.qsettings = qsettings or QSettings("DINUM", "Visio Desktop")
         self.setWindowTitle(self.tr("Visio"))
         self.setWindowIcon(icon("app"))
@@ -114,7 +117,7 @@ class MainWindow(QMainWindow):
 
     def _prejoin(self, target: JoinTarget) -> None:
         self.target = target
-        call = self.call = Call(self.media_options(), audio_backend=self.audio_backend)
+        call = self.call = Call(self.media_options(), audio_backend=self._backend)
         page = self.prejoin = PreJoinPage(call.frames)
         page.set_meeting(self.tr("Meeting on this computer") if target.hosting
                          else self.tr("Meeting {0}").format(target.link.url))  # type: ignore[union-attr]
@@ -133,7 +136,8 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(page)
         self.ops.run(call.start_preview(), on_success=lambda _: self._preview_started(),
                      what="preview")
-        self.ops.run(_list_devices(call), on_success=self._fill_devices, what="devices")
+        self.ops.run(_list_devices(self._backend), on_success=self._fill_devices,
+                     what="devices")
 
     def _preview_started(self) -> None:
         if self.prejoin is not None and self.call is not None:
@@ -259,9 +263,34 @@ class MainWindow(QMainWindow):
     def show_settings(self) -> None:
         from visio_desktop.ui.settings_dialog import SettingsDialog
 
+        call = self.call
         shortcuts = self.call_page.actions_.shortcut_list() if self.call_page else []
-        dialog = SettingsDialog(self.settings, shortcuts=shortcuts, parent=self)
+        dialog = self.settings_dialog = SettingsDialog(
+            self.settings, shortcuts=shortcuts, parent=self,
+            level_source=call.microphone_level if call is not None else None)
+        if call is not None:
+            dialog.test_sound_requested.connect(
+                lambda _device: self.ops.run(call.play_test_sound(), what="test sound"))
+        names = {"camera": "camera", "microphone": "input", "speaker": "output"}
+
+        def fill(devices: dict[str, list[tuple[str, str]]]) -> None:
+            for kind, items in devices.items():
+                real = [(i, label) for i, label in items
+                        if i not in (DEFAULT, "test-pattern", "tone", "none")]
+                dialog.set_devices(names[kind], real)
+
+        self.ops.run(_list_devices(self._backend), on_success=fill, what="devices")
         dialog.open()
+
+    def _backend(self) -> Any:
+        """The audio device backend, shared by every call; created on first use, off the UI
+        thread (calls and device scans ask for it on the engine or a worker thread)."""
+        with self._backend_lock:
+            if self.audio_backend is None:
+                from visio_desktop.media.devices import SoundDeviceBackend
+
+                self.audio_backend = SoundDeviceBackend()
+            return self.audio_backend
 
     def leave(self) -> None:
         call, meeting = self.call, self.local_meeting
@@ -308,7 +337,7 @@ async def _restart_preview(call: Call) -> None:
     await call.start_preview()
 
 
-async def _list_devices(call: Call) -> dict[str, list[tuple[str, str]]]:
+async def _list_devices(backend: Callable[[], Any]) -> dict[str, list[tuple[str, str]]]:
     """Cameras, microphones and speakers for the pickers, synthetic sources last."""
     import asyncio
 
@@ -324,9 +353,9 @@ async def _list_devices(call: Call) -> dict[str, list[tuple[str, str]]]:
         except Exception as exc:
             log.info("cameras not listed: %s", exc)
         try:
-            backend = call._backend()
-            devices["microphone"] += [(d.id, d.label) for d in backend.list_devices("input")]
-            devices["speaker"] += [(d.id, d.label) for d in backend.list_devices("output")]
+            audio = backend()
+            devices["microphone"] += [(d.id, d.label) for d in audio.list_devices("input")]
+            devices["speaker"] += [(d.id, d.label) for d in audio.list_devices("output")]
         except Exception as exc:
             log.info("audio devices not listed: %s", exc)
         devices["camera"] += [("test-pattern", ""), ("none", "")]
