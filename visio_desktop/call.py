@@ -111,6 +111,8 @@ class Call:
         self._meter_task: asyncio.Task[None] | None = None
         self._screen: MediaStreamTrack | None = None
         self._screen_sid = ""
+        self._screen_audio: MediaStreamTrack | None = None
+        self._screen_audio_sid = ""
         self._mixer: Any = None
         self._local = LocalMedia(microphone_on=self.media.microphone_on,
                                  camera_on=self.media.camera_on)
@@ -356,11 +358,12 @@ class Call:
 
     async def _release_media(self) -> None:
         self.frames.clear()
-        for track in (self._camera, self._microphone, self._screen):
+        for track in (self._camera, self._microphone, self._screen, self._screen_audio):
             if track is not None:
                 track.stop()
-        self._camera = self._microphone = self._screen = None
+        self._camera = self._microphone = self._screen = self._screen_audio = None
         self._camera_sid = self._microphone_sid = self._screen_sid = ""
+        self._screen_audio_sid = ""
         if self._mixer is not None:
             with contextlib.suppress(Exception):
                 await self._mixer.stop()
@@ -409,8 +412,11 @@ class Call:
                 self._camera = None
         self._set_local(camera_on=on)
 
-    async def start_screen_share(self, target: Any = None, *, fps: float = 10.0) -> None:
-        """Share a screen or window (``media.screen`` targets), or ``"test-pattern"``."""
+    async def start_screen_share(self, target: Any = None, *, fps: float = 10.0,
+                                 with_audio: bool = False) -> None:
+        """Share a screen or window (``media.screen`` targets), or ``"test-pattern"``; with
+        ``with_audio``, the computer's sound too (a ``screen_share_audio`` track) where the
+        OS allows it (see ``media.system_audio``)."""
         await self.stop_screen_share()
         try:
             if target == SYNTHETIC_CAMERA:
@@ -435,15 +441,36 @@ class Call:
             return
         self._screen, self._screen_sid = track, pub.sid
         self._set_local(screen_sharing=True, screen_error="")
+        if with_audio:
+            await self._share_system_audio()
+
+    async def _share_system_audio(self) -> None:
+        from visio_desktop.media.system_audio import SystemAudioTrack, system_audio_support
+
+        support = system_audio_support(backend=self._backend())
+        if not support.available:
+            self._set_local(screen_error=support.reason)
+            return
+        sound = SystemAudioTrack(backend=self._backend(),
+                                 on_error=lambda message: self._set_local(screen_error=message))
+        try:
+            pub = await self.room.publish_track(sound, "screen_share_audio")
+        except Exception as exc:
+            sound.stop()
+            self._set_local(screen_error=f"computer sound not sent: {exc}")
+            return
+        self._screen_audio, self._screen_audio_sid = sound, pub.sid
 
     async def stop_screen_share(self) -> None:
-        if self._screen_sid:
-            sid, self._screen_sid = self._screen_sid, ""
-            with contextlib.suppress(Exception):
-                await self.room.unpublish_track(sid)
-        if self._screen is not None:
-            self._screen.stop()
-            self._screen = None
+        for sid in (self._screen_sid, self._screen_audio_sid):
+            if sid:
+                with contextlib.suppress(Exception):
+                    await self.room.unpublish_track(sid)
+        self._screen_sid = self._screen_audio_sid = ""
+        for track in (self._screen, self._screen_audio):
+            if track is not None:
+                track.stop()
+        self._screen = self._screen_audio = None
         self.frames.detach(LOCAL_SCREEN)
         self._set_local(screen_sharing=False)
 

@@ -263,8 +263,8 @@ class CallPage(QWidget):
             self._set_checked(self.actions_.screen_share, False)
             self.screen_share_requested.emit()
 
-    def start_screen_share(self, target: Any) -> None:
-        self._run(self.call.start_screen_share(target), "share screen")
+    def start_screen_share(self, target: Any, *, with_audio: bool = False) -> None:
+        self._run(self.call.start_screen_share(target, with_audio=with_audio), "share screen")
 
     def _hand_toggled(self, raised: bool) -> None:
         self._style_media_actions()

@@ -249,16 +249,24 @@ class MainWindow(QMainWindow):
         self.meeting_info.open()
 
     def pick_screen(self) -> None:
+        """The screen/window picker, after asking (off the UI thread) whether the computer's
+        sound can be shared here."""
+        self.ops.run(_system_audio_support(self._backend), on_success=self._open_picker,
+                     on_failure=lambda _exc: self._open_picker(None), what="system audio")
+
+    def _open_picker(self, support: Any) -> None:
         from visio_desktop.ui.screen_picker import ScreenPicker
 
-        picker = ScreenPicker(self)
+        picker = self.screen_picker = ScreenPicker(
+            self, system_audio_available=bool(support and support.available),
+            system_audio_reason=support.reason if support else "")
         picker.accepted.connect(lambda: self._share(picker))
         picker.open()
 
     def _share(self, picker: Any) -> None:
         target = picker.selected_target()
         if target is not None and self.call_page is not None:
-            self.call_page.start_screen_share(target)
+            self.call_page.start_screen_share(target, with_audio=picker.share_audio())
 
     def show_settings(self) -> None:
         from visio_desktop.ui.settings_dialog import SettingsDialog
@@ -330,6 +338,15 @@ async def _shutdown(call: Call, meeting: LocalMeeting | None) -> None:
     await call.leave()
     if meeting is not None:
         await meeting.stop()
+
+
+async def _system_audio_support(backend: Callable[[], Any]) -> Any:
+    import asyncio
+
+    from visio_desktop.media.system_audio import system_audio_support
+
+    return await asyncio.get_running_loop().run_in_executor(
+        None, lambda: system_audio_support(backend=backend()))
 
 
 async def _restart_preview(call: Call) -> None:
