@@ -114,6 +114,7 @@ class Call:
         self._screen_audio: MediaStreamTrack | None = None
         self._screen_audio_sid = ""
         self._mixer: Any = None
+        self._bitrate: Any = None
         self._local = LocalMedia(microphone_on=self.media.microphone_on,
                                  camera_on=self.media.camera_on)
         self._joined_at: dict[str, float] = {}
@@ -309,6 +310,10 @@ class Call:
             self._set_state(ConnectionState.DISCONNECTED)
             raise
         self._joined_at[self.room.local_participant.identity] = time.monotonic()
+        from visio_desktop.media.bitrate_control import BitrateController
+
+        self._bitrate = BitrateController(self.room)  # bitrate follows content, loss, REMB
+        self._bitrate.start()
         await self._start_speakers()
         self._stop_meter()
         if self._microphone is None:
@@ -350,6 +355,9 @@ class Call:
             return
         self._left = True
         self._stop_meter()
+        if self._bitrate is not None:
+            self._bitrate.stop()
+            self._bitrate = None
         with contextlib.suppress(Exception):
             await self.room.disconnect()
         await self._release_media()

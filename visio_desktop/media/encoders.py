@@ -47,8 +47,10 @@ import av
 import numpy as np
 from aiortc import codecs as aiortc_codecs
 from aiortc import rtcrtpsender as aiortc_rtcrtpsender
+from aiortc.codecs import vpx as aiortc_vpx
 from aiortc.codecs.base import Encoder
 from aiortc.codecs.h264 import H264Encoder
+from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import VIDEO_TIME_BASE, convert_timebase
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from av.codec.codec import Capabilities
@@ -694,6 +696,7 @@ def sender_encoder(sender: Any) -> Encoder | None:
 
 
 _BUILTIN_NAMES = {"H264Encoder": "libx264", "Vp8Encoder": "libvpx", "OpusEncoder": "libopus",
+                  "Vp8EncoderWithCeiling": "libvpx",
                   "G722Encoder": "g722", "PcmuEncoder": "pcm_mulaw", "PcmaEncoder": "pcm_alaw"}
 
 
@@ -710,14 +713,44 @@ def current_encoder_name(sender: Any) -> str | None:
     return _BUILTIN_NAMES.get(type(encoder).__name__, type(encoder).__name__)
 
 
+class Vp8EncoderWithCeiling(Vp8Encoder):
+    """aiortc's VP8 encoder whose upper clamp is :attr:`max_bitrate` instead of aiortc's fixed
+    1.5 Mbit/s (too little for legible screen text at 720p and above). Same state as
+    ``Vp8Encoder`` (only the ``target_bitrate`` clamp differs), so :func:`apply_bitrate` can
+    upgrade a live aiortc encoder in place. The ceiling starts at aiortc's."""
+
+    _ceiling: int = aiortc_vpx.MAX_BITRATE
+
+    @property  # type: ignore[override]
+    def target_bitrate(self) -> int:
+        return int(self._Vp8Encoder__target_bitrate)  # type: ignore[attr-defined]
+
+    @target_bitrate.setter
+    def target_bitrate(self, bitrate: int) -> None:
+        self._Vp8Encoder__target_bitrate = int(max(aiortc_vpx.MIN_BITRATE,
+                                                   min(bitrate, self._ceiling)))
+
+    @property
+    def max_bitrate(self) -> int:
+        return self._ceiling
+
+    @max_bitrate.setter
+    def max_bitrate(self, bitrate: int) -> None:
+        self._ceiling = int(max(aiortc_vpx.MIN_BITRATE, min(bitrate, MAX_BITRATE)))
+        self.target_bitrate = self.target_bitrate
+
+
 def apply_bitrate(sender: Any, bitrate: int, *, ceiling: int | None = None) -> bool:
-    """Set a sender's encoder target (and our encoder's content ceiling). False before the
-    encoder exists (first frame): call again later. aiortc's encoders clamp to their own
-    ranges (H.264 0.5-3 Mbps, VP8 0.25-1.5 Mbps); REMB keeps adjusting the target."""
+    """Set a sender's encoder target (and content ceiling). False before the encoder exists
+    (first frame): call again later. With a ``ceiling``, our H.264 encoder and VP8 (aiortc's
+    ``Vp8Encoder`` is switched in place to :class:`Vp8EncoderWithCeiling`) clamp to it, up to
+    MAX_BITRATE; aiortc's libx264 keeps its 0.5-3 Mbps range. REMB keeps adjusting the target."""
     encoder = sender_encoder(sender)
     if encoder is None or not hasattr(encoder, "target_bitrate"):
         return False
-    if ceiling is not None and isinstance(encoder, HardwareH264Encoder):
+    if ceiling is not None and type(encoder) is Vp8Encoder:
+        encoder.__class__ = Vp8EncoderWithCeiling  # same attributes: only the clamp changes
+    if ceiling is not None and isinstance(encoder, (HardwareH264Encoder, Vp8EncoderWithCeiling)):
         encoder.max_bitrate = ceiling
     encoder.target_bitrate = int(bitrate)  # type: ignore[attr-defined]
     return True

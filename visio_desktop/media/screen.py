@@ -463,8 +463,9 @@ async def apply_screen_bitrate(sender: Any, track: ScreenCaptureTrack, bitrate: 
                                timeout_s: float = 10.0) -> int:
     """Set ``sender``'s encoder target (and ceiling) to ``bitrate``, by default the screen-content
     bitrate for ``track`` (:func:`.encoders.bitrate_for` of its size and fps), once the encoder
-    exists (after the first frame). Returns the bitrate asked, 0 on timeout. aiortc's own
-    encoders clamp it (H.264 to 3 Mbps, VP8 to 1.5 Mbps); ours (:mod:`.encoders`) to 8 Mbps."""
+    exists (after the first frame). Returns the bitrate asked, 0 on timeout. aiortc's H.264
+    encoder clamps it to 3 Mbps; its VP8 encoder is switched to one with a higher ceiling, and
+    ours (:mod:`.encoders`) go to 8 Mbps. In a call, :mod:`.bitrate_control` does this."""
     if bitrate is None:
         bitrate = bitrate_for(track.width, track.height, track.fps, "screen")
     deadline = time.monotonic() + timeout_s
