@@ -156,6 +156,20 @@ def test_local_meeting_end_to_end(qtbot: QtBot, engines: tuple[Engine, Engine]) 
         big = page.stage.tile(page.stage.focused_key() or "")
         assert big is not None and big.is_screen()
 
+        # statistics of what is sent and received
+        window.show_stats()
+        qtbot.waitUntil(lambda: any(r.direction == "receive" and r.kind == "video"
+                                    for r in window.stats_dialog.model.rows()), timeout=10000)
+        window.stats_dialog.close()
+
+        # the mini window, when turned on, while the window is minimised
+        settings.set("general/mini_window", True)
+        window.setWindowState(Qt.WindowState.WindowMinimized)
+        qtbot.waitUntil(lambda: window.mini_window is not None, timeout=3000)
+        assert window.mini_window.speaker_text().startswith("Bob")
+        window.setWindowState(Qt.WindowState.WindowNoState)
+        qtbot.waitUntil(lambda: window.mini_window is None, timeout=3000)
+
         # leave: back Home, the meeting listed in recents
         page.actions_.leave.trigger()
         qtbot.waitUntil(lambda: window.stack.currentWidget() is window.home, timeout=15000)

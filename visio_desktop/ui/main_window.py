@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import QMainWindow, QStackedWidget
 
 from visio_desktop.call import DEFAULT, Call, MediaOptions
@@ -68,7 +68,98 @@ class MainWindow(QMainWindow):
         self.call_page: CallPage | None = None
         self.target: JoinTarget | None = None
         self.local_meeting: LocalMeeting | None = None
+        self.mini_window: Any = None
+        self._setup_tray()
         self._restore_geometry()
+
+    # -- desktop integration -----------------------------------------------------------------------
+    def _setup_tray(self) -> None:
+        from visio_desktop.ui.tray import CallTray
+
+        self.tray = CallTray(icon("app"), self)
+        self.tray.show_requested.connect(self.restore)
+        self.tray.microphone_toggled.connect(self._tray_microphone)
+        self.tray.leave_requested.connect(self.leave)
+        self.tray.quit_requested.connect(self.close)
+        self.tray.set_tooltip(self.tr("Visio"))
+        self.tray.show()
+
+    def restore(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def _tray_microphone(self, on: bool) -> None:
+        if self.call_page is not None:
+            self.call_page.actions_.microphone.setChecked(on)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange:
+            self._update_mini_window()
+
+    def _update_mini_window(self) -> None:
+        """The always-on-top mini window, only if the user turned it on: while the main window
+        is minimised during a call."""
+        wanted = (self.call_page is not None and self.isMinimized()
+                  and bool(self.settings.get("general/mini_window")))
+        if wanted and self.mini_window is None:
+            from visio_desktop.ui.mini_window import MiniWindow
+
+            page = self.call_page
+            assert page is not None and self.call is not None
+            frames = self.call.frames
+
+            def paint(key: str, width: int, height: int) -> QImage | None:
+                tile = frames.latest(key, width, height)
+                if tile is None:
+                    return None
+                return QImage(tile.data, tile.width, tile.height, tile.stride,
+                              QImage.Format.Format_RGB32).copy()
+
+            mini = self.mini_window = MiniWindow(paint)
+            mini.set_snapshot(page.snapshot)
+            page.bridge.snapshot_changed.connect(mini.set_snapshot)
+            mini.microphone_toggled.connect(self._tray_microphone)
+            mini.leave_requested.connect(self.leave)
+            mini.restore_requested.connect(self.restore)
+            mini.show()
+        elif not wanted and self.mini_window is not None:
+            self.mini_window.close()
+            self.mini_window.deleteLater()
+            self.mini_window = None
+
+    def _on_snapshot(self, snapshot: Any) -> None:
+        self.tray.set_microphone_on(snapshot.local.microphone_on)
+
+    def _on_chat_notification(self, entry: Any) -> None:
+        """A message arrived while the chat panel is closed: a sound and, when the window is
+        not in front, a native notification (each as the user chose)."""
+        call = self.call
+        if call is not None and self.settings.get("notifications/chat_sound"):
+            self.ops.run(call.play_chime(), what="chime")
+        if not self.isActiveWindow() and self.settings.get("notifications/chat_toast"):
+            from visio_desktop.ui.toast import notify_native
+
+            notify_native(entry.sender_name, entry.text[:200], self.tray.tray_icon)
+
+    def show_stats(self) -> None:
+        from visio_desktop.net.stats import StatsSampler
+        from visio_desktop.ui.stats_dialog import StatsDialog
+
+        call = self.call
+        if call is None:
+            return
+        sampler = StatsSampler()
+
+        async def collect() -> Any:
+            return await sampler.collect(call.room)
+
+        def fetch(deliver: Callable[[Any], None]) -> None:
+            self.ops.run(collect(), on_success=deliver, what="statistics")
+
+        self.stats_dialog = StatsDialog(fetch, self)
+        self.stats_dialog.open()
 
     # -- geometry --------------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -219,7 +310,11 @@ class MainWindow(QMainWindow):
         page.settings_requested.connect(self.show_settings)
         page.meeting_info_requested.connect(self.show_meeting_info)
         page.screen_share_requested.connect(self.pick_screen)
+        page.stats_requested.connect(self.show_stats)
+        page.chat_notification.connect(self._on_chat_notification)
+        page.bridge.snapshot_changed.connect(self._on_snapshot)
         page.bridge.ended.connect(self._ended)
+        self.tray.set_in_call(True)
         if self.local_meeting is not None:
             page.actions_.leave.setText(self.tr("End meeting"))
             page.actions_.leave.setToolTip(self.tr("End the meeting for everyone"))
@@ -325,6 +420,8 @@ class MainWindow(QMainWindow):
                 else:
                     page.deleteLater()
         self.call_page = self.prejoin = None
+        self.tray.set_in_call(False)
+        self._update_mini_window()
         if self.isFullScreen():
             self.showNormal()
         self.setWindowTitle(self.tr("Visio"))
