@@ -86,8 +86,16 @@ def load_settings() -> Settings:
 
 def run(argv: list[str] | None = None, *, media: dict[str, Any] | None = None,
         join: str | None = None, language: str | None = None) -> int:
-    """The GUI: returns the application's exit code."""
+    """The GUI: returns the application's exit code. A second launch hands its link (if any)
+    to the running window and exits."""
     app = create_application(argv)
+    from visio_desktop.ui.single_instance import SingleInstance, send_to_running
+
+    if send_to_running(join or ""):
+        log.info("handed over to the running Visio Desktop")
+        return 0
+    instance = SingleInstance(parent=app)
+    instance.listen()
     settings = load_settings()
     install_translations(app, ui_language(language or settings.get("general/language")))
     apply_theme(app, settings.get("general/theme"))
@@ -98,6 +106,13 @@ def run(argv: list[str] | None = None, *, media: dict[str, Any] | None = None,
 
     window = MainWindow(engine, settings, media=media)
     window.show()
+
+    def received(link: str) -> None:
+        window.restore()
+        if link and window.call is None:
+            window.open_link(link)
+
+    instance.message_received.connect(received)
     if join:
         window.open_link(join)
     try:
