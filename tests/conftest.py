@@ -81,3 +81,17 @@ def room_server() -> Iterator[ServerThread]:
         yield st
     finally:
         st.stop()
+
+
+@pytest.fixture
+def visio_contract(room_server: ServerThread) -> Iterator[Any]:
+    """A Visio (La Suite Meet) REST API contract server whose LiveKit is ``room_server``
+    (tests/support/visio_contract.py documents its API)."""
+    from tests.support.visio_contract import VisioContract
+
+    contract = VisioContract(room_server.http_url, API_KEY, API_SECRET)
+    contract.start()
+    try:
+        yield contract
+    finally:
+        contract.stop()

@@ -240,7 +240,7 @@ def verify_token(token: str, keys: dict[str, str]) -> Claims:
         video=VideoGrants.from_claims(claims.get("video") or {}),
         name=str(claims.get("name") or ""),
         metadata=str(claims.get("metadata") or ""),
-        attributes={str(k): str(v) for k, v in attributes.items()},
+        attributes={str(k): "" if v is None else str(v) for k, v in attributes.items()},
         kind=str(claims.get("kind") or "standard"),
         expires_at=float(claims["exp"]),
     )
