@@ -22,6 +22,7 @@ from visio_desktop.net.token import TokenError
 from visio_desktop.server.auth import authenticate, token_from_request
 from visio_desktop.server.meetings import MeetingDirectory
 from visio_desktop.server.room import RoomManager
+from visio_desktop.server.room_service import RoomService
 from visio_desktop.server.session import ParticipantSession
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class RoomServer:
         app.router.add_route("*", "/rtc/v1", self._v1)
         app.router.add_route("*", "/rtc/v1/validate", self._v1)
         self.meetings.add_routes(app.router)
+        RoomService(self.ctx).add_routes(app.router)  # /twirp/livekit.RoomService/*
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
