@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiortc import MediaStreamTrack
+from livekit.protocol import models
 
 from visio_desktop.call_state import (
     LOCAL_CAMERA,
@@ -320,6 +321,8 @@ class Call:
             self._microphone = self._open_microphone()
         if self._microphone is not None:
             await self._publish_microphone()
+        else:
+            self._set_local(microphone_on=False)
         if self.media.camera_on:
             await self.set_camera(True)
         self._set_state(ConnectionState.CONNECTED)
@@ -567,6 +570,8 @@ class Call:
 
     def _on_participant_connected(self, participant: RemoteParticipant) -> None:
         self._joined_at.setdefault(participant.identity, time.monotonic())
+        if participant.kind == models.ParticipantInfo.Kind.AGENT:
+            return
         self._publish(NoticeRaised(Notice("participant_joined", (self._name(participant),))))
 
     def _on_track_subscribed(self, track: MediaStreamTrack, pub: RemoteTrackPublication,
@@ -710,7 +715,9 @@ class Call:
         participants: list[ParticipantState] = []
         if local.identity:
             participants.append(self._participant_state(local, local=True))
-        remotes = sorted(room.remote_participants.values(),
+        # agents (the captioner, recorders) are not people: no tile, not counted
+        remotes = sorted((p for p in room.remote_participants.values()
+                          if p.kind != models.ParticipantInfo.Kind.AGENT),
                          key=lambda p: self._joined_at.get(p.identity, 0.0))
         participants += [self._participant_state(p, local=False) for p in remotes]
         hand = participants[0].hand_raised_at if participants and local.identity else None

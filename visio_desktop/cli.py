@@ -87,13 +87,23 @@ def _join(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     if not args.token:
-        print("visio-desktop join: --token is required for a LiveKit address", file=sys.stderr)
-        return 2
+        from visio_desktop.net.links import LinkError, parse_link
+
+        try:
+            parse_link(args.url)  # a meeting link: joined through the instance's API
+        except LinkError as exc:
+            if args.url.lower().startswith(("ws://", "wss://")):
+                print("visio-desktop join: --token is required for a LiveKit address",
+                      file=sys.stderr)
+            else:
+                print(f"visio-desktop join: {exc}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = HeadlessOptions(url=args.url, token=args.token, name=args.name or "",
                               video=args.video, audio=args.audio, screen=args.screen,
-                              send_chat=list(args.send_chat), duration_s=args.duration)
+                              send_chat=list(args.send_chat), duration_s=args.duration,
+                              lobby_timeout_s=args.lobby_timeout)
     report = asyncio.run(HeadlessParticipant(options).run())
     text = json.dumps(report, indent=2, ensure_ascii=False)
     if args.report:
@@ -143,10 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=_token)
 
     join = sub.add_parser("join", help="join a room")
-    join.add_argument("url", help="LiveKit server address (ws://, wss://, http://, https://)")
-    join.add_argument("--token", help="access token")
+    join.add_argument("url", help="a meeting link (https://instance/abc-defg-hij), or a LiveKit "
+                      "server address (ws://, wss://, http://, https://) with --token")
+    join.add_argument("--token", help="LiveKit access token (without it, the URL is a meeting "
+                      "link joined through the instance's API and its waiting room)")
     join.add_argument("--headless", action="store_true", help="no window: publish and report")
     join.add_argument("--name", help="display name")
+    join.add_argument("--lobby-timeout", type=float, default=600.0, metavar="S",
+                      help="seconds to wait in a waiting room before giving up (default 600)")
     join.add_argument("--video", default="test-pattern", help="test-pattern, a file, or none")
     join.add_argument("--audio", default="tone", help="tone, a file, or none")
     join.add_argument("--screen", default="none", help="test-pattern or none")

@@ -1,5 +1,9 @@
 """The headless participant: join a room, publish real (synthetic or file) media, check what
-arrives, leave, and report in JSON. Used by ``visio-desktop join --headless`` and by tests."""
+arrives, leave, and report in JSON. Used by ``visio-desktop join --headless`` and by tests.
+
+It joins either a LiveKit address with a token, or — without a token — a meeting link
+(``https://instance/abc-defg-hij``, or a meeting hosted by Visio Desktop) through Visio's REST
+API, waiting in the lobby when the room has one, as the web app does."""
 
 from __future__ import annotations
 
@@ -15,16 +19,27 @@ from aiortc.contrib.media import MediaPlayer
 from visio_desktop.media.sinks import AudioSink, VideoSink
 from visio_desktop.media.synthetic_tracks import PatternVideoTrack, ToneAudioTrack
 from visio_desktop.net.data import Caption, ChatMessage
+from visio_desktop.net.links import LinkError, parse_link
 from visio_desktop.net.participant import RemoteParticipant, RemoteTrackPublication
 from visio_desktop.net.room import ConnectError, PublishError, Room
+from visio_desktop.net.visio_api import (
+    LOBBY_TIMEOUT_S,
+    ApiError,
+    LobbyCancelled,
+    LobbyDenied,
+    LobbyRequired,
+    LobbyTimeout,
+    RoomAccess,
+    VisioClient,
+)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class HeadlessOptions:
-    url: str
-    token: str
+    url: str  # a LiveKit address (with ``token``), or a meeting link (without)
+    token: str = ""
     name: str = ""
     video: str = "test-pattern"  # test-pattern | FILE | none
     audio: str = "tone"  # tone | FILE | none
@@ -34,6 +49,8 @@ class HeadlessOptions:
     width: int = 1280
     height: int = 720
     fps: float = 30.0
+    lobby_timeout_s: float = LOBBY_TIMEOUT_S
+    lobby_poll_s: float = 1.0
 
 
 def _video_source(spec: str, opts: HeadlessOptions, source: str) -> MediaStreamTrack | None:
@@ -71,6 +88,8 @@ class HeadlessParticipant:
         self.sinks: dict[str, tuple[RemoteTrackPublication, str, VideoSink | AudioSink]] = {}
         self.published: list[str] = []
         self.left_cleanly = False
+        self.error_code: str | None = None
+        self.lobby: dict[str, Any] = {"waited_s": 0.0, "outcome": "none"}
         self._sources: list[MediaStreamTrack] = []
         self.room.on("track_subscribed", self._on_track_subscribed)
         self.room.on("track_unsubscribed", self._on_track_unsubscribed)
@@ -107,11 +126,57 @@ class HeadlessParticipant:
         if entry is not None:
             entry[2].stop()
 
-    async def run(self) -> dict[str, Any]:
+    async def access(self) -> RoomAccess:
+        """The meeting link, through Visio's REST API (and its lobby): the LiveKit access."""
+        opts = self.options
+        link = parse_link(opts.url)
+        name = opts.name or "Visio Desktop"
+        async with VisioClient.for_link(link) as client:
+            result = await client.room(link.slug, name)
+            if isinstance(result, RoomAccess):
+                return result
+            return await self._wait_in_lobby(client, result, name)
+
+    async def _wait_in_lobby(self, client: VisioClient, lobby: LobbyRequired,
+                             name: str) -> RoomAccess:
         opts = self.options
         start = time.monotonic()
+        self.lobby = {"waited_s": 0.0, "outcome": "waiting"}
+        self.events.append({"t_ms": self._ms(), "event": "lobby_waiting"})
+        outcome = "error"
         try:
-            await self.room.connect(opts.url, opts.token)
+            access = await client.wait_in_lobby(lobby.room_id, name,
+                                                timeout_s=opts.lobby_timeout_s,
+                                                poll_s=opts.lobby_poll_s)
+            outcome = "admitted"
+            return access
+        except LobbyDenied:
+            outcome = "denied"
+            raise
+        except LobbyTimeout:
+            outcome = "timeout"
+            raise
+        except (LobbyCancelled, asyncio.CancelledError):
+            outcome = "cancelled"
+            raise
+        finally:
+            self.lobby = {"waited_s": round(time.monotonic() - start, 2), "outcome": outcome}
+            self.events.append({"t_ms": self._ms(), "event": f"lobby_{outcome}"})
+
+    async def run(self) -> dict[str, Any]:
+        opts = self.options
+        url, token = opts.url, opts.token
+        if not token:
+            try:
+                access = await self.access()
+            except (ApiError, LinkError) as exc:
+                self.errors.append(str(exc))
+                self.error_code = exc.code
+                return self.report()
+            url, token = access.livekit_url, access.token
+        start = time.monotonic()
+        try:
+            await self.room.connect(url, token)
         except ConnectError as exc:
             self.errors.append(str(exc))
             return self.report()
@@ -177,5 +242,7 @@ class HeadlessParticipant:
             "reconnects": self.room.reconnects,
             "events": self.events,
             "errors": self.errors,
+            "error_code": self.error_code,
+            "lobby": self.lobby,
             "left_cleanly": self.left_cleanly,
         }

@@ -218,86 +218,96 @@
     </message>
     <message>
         <location filename="../../visio_desktop/ui/actions.py" line="33"/>
+        <source>Transcript</source>
+        <translation>Transcription</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/actions.py" line="34"/>
+        <source>Show or hide the transcript of the captions</source>
+        <translation>Afficher ou masquer la transcription des sous-titres</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/actions.py" line="36"/>
         <source>Full screen</source>
         <translation>Plein écran</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="34"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="37"/>
         <source>Enter or leave full screen</source>
         <translation>Passer en plein écran ou le quitter</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="35"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="38"/>
         <source>Speaker view</source>
         <translation>Vue intervenant</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="36"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="39"/>
         <source>Switch between the grid and the speaker view</source>
         <translation>Basculer entre la mosaïque et la vue intervenant</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="38"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="41"/>
         <source>Focus the toolbar</source>
         <translation>Aller à la barre d&apos;outils</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="39"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="42"/>
         <source>Move the keyboard focus to the toolbar</source>
         <translation>Placer le focus clavier sur la barre d&apos;outils</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="40"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="43"/>
         <source>Keyboard shortcuts</source>
         <translation>Raccourcis clavier</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="41"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="44"/>
         <source>List the keyboard shortcuts</source>
         <translation>Afficher la liste des raccourcis clavier</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="42"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="45"/>
         <source>Settings</source>
         <translation>Paramètres</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="43"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="46"/>
         <source>Open the settings</source>
         <translation>Ouvrir les paramètres</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="44"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="47"/>
         <source>Statistics</source>
         <translation>Statistiques</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="45"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="48"/>
         <source>Show the connection and media statistics</source>
         <translation>Afficher les statistiques de connexion et des médias</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="46"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="49"/>
         <source>Meeting link</source>
         <translation>Lien de la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="47"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="50"/>
         <source>Show the link to invite people</source>
         <translation>Afficher le lien pour inviter des participants</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="48"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="51"/>
         <source>Leave</source>
         <translation>Quitter</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="49"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="52"/>
         <source>Leave the meeting</source>
         <translation>Quitter la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/actions.py" line="78"/>
+        <location filename="../../visio_desktop/ui/actions.py" line="81"/>
         <source>Push to talk (hold)</source>
         <translation>Appuyer pour parler (maintenir)</translation>
     </message>
@@ -305,83 +315,83 @@
 <context>
     <name>CallPage</name>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="123"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="126"/>
         <source>Reactions</source>
         <translation>Réactions</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="203"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="207"/>
         <source>This meeting is being recorded</source>
         <translation>Cette réunion est en cours d&apos;enregistrement</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="204"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="208"/>
         <source>This meeting is being transcribed</source>
         <translation>Cette réunion est en cours de transcription</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="214"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="218"/>
         <source>Mute</source>
         <translation>Couper le micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="214"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="218"/>
         <source>Unmute</source>
         <translation>Activer le micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="216"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="220"/>
         <source>Stop camera</source>
         <translation>Désactiver la caméra</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="216"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="220"/>
         <source>Start camera</source>
         <translation>Activer la caméra</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="219"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="223"/>
         <source>Stop sharing</source>
         <translation>Arrêter le partage</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="219"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="223"/>
         <source>Share screen</source>
         <translation>Partager l&apos;écran</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="220"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="224"/>
         <source>Lower hand</source>
         <translation>Baisser la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="220"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="224"/>
         <source>Raise hand</source>
         <translation>Lever la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="292"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="298"/>
         <source>{0}: {1}</source>
         <translation>{0}&#xa0;: {1}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="293"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="299"/>
         <source>Open chat</source>
         <translation>Ouvrir le chat</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="324"/>
-        <location filename="../../visio_desktop/ui/call_page.py" line="328"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="330"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="334"/>
         <source>Keyboard shortcuts</source>
         <translation>Raccourcis clavier</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="327"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="333"/>
         <source>Action</source>
         <translation>Action</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="327"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="333"/>
         <source>Shortcut</source>
         <translation>Raccourci</translation>
     </message>
@@ -604,7 +614,7 @@
     </message>
     <message>
         <location filename="../../visio_desktop/ui/control_bar.py" line="47"/>
-        <location filename="../../visio_desktop/ui/control_bar.py" line="53"/>
+        <location filename="../../visio_desktop/ui/control_bar.py" line="54"/>
         <source>More options</source>
         <translation>Plus d&apos;options</translation>
     </message>
@@ -642,40 +652,40 @@
         <translation>Rejoindre la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="102"/>
         <location filename="../../visio_desktop/ui/home.py" line="103"/>
+        <location filename="../../visio_desktop/ui/home.py" line="104"/>
         <source>Start a meeting on this computer</source>
         <translation>Démarrer une réunion sur cet ordinateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="105"/>
+        <location filename="../../visio_desktop/ui/home.py" line="106"/>
         <source>No account or internet needed: people on your network join with the link</source>
         <translation>Sans compte ni internet&#xa0;: les personnes de votre réseau rejoignent la réunion avec le lien</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="107"/>
+        <location filename="../../visio_desktop/ui/home.py" line="109"/>
         <source>No account or internet connection needed. People on your network join with the link shown in the meeting.</source>
         <translation>Aucun compte ni connexion internet nécessaire. Les personnes de votre réseau rejoignent la réunion avec le lien indiqué pendant celle-ci.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="111"/>
+        <location filename="../../visio_desktop/ui/home.py" line="113"/>
         <source>Not signed in — you join meetings as a guest.</source>
         <translation>Non connecté — vous rejoignez les réunions en tant qu&apos;invité.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="114"/>
-        <location filename="../../visio_desktop/ui/home.py" line="117"/>
+        <location filename="../../visio_desktop/ui/home.py" line="116"/>
+        <location filename="../../visio_desktop/ui/home.py" line="119"/>
         <source>Recent meetings</source>
         <translation>Réunions récentes</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="119"/>
+        <location filename="../../visio_desktop/ui/home.py" line="123"/>
         <source>Meetings you join appear here.</source>
         <translation>Les réunions que vous rejoignez apparaissent ici.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="124"/>
-        <location filename="../../visio_desktop/ui/home.py" line="126"/>
+        <location filename="../../visio_desktop/ui/home.py" line="128"/>
+        <location filename="../../visio_desktop/ui/home.py" line="130"/>
         <source>Settings</source>
         <translation>Paramètres</translation>
     </message>
@@ -684,58 +694,59 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../visio_desktop/ui/main_window.py" line="54"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="330"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="84"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="428"/>
         <source>Visio</source>
         <translation>Visio</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="122"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="215"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="213"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="306"/>
         <source>Meeting on this computer</source>
         <translation>Réunion sur cet ordinateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="123"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="214"/>
         <source>Meeting {0}</source>
         <translation>Réunion {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="153"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="244"/>
         <source>System default</source>
         <translation>Par défaut du système</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="154"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="245"/>
         <source>Test pattern (synthetic)</source>
         <translation>Mire de test (synthétique)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="155"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="246"/>
         <source>Test tone (synthetic)</source>
         <translation>Son de test (synthétique)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="155"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="246"/>
         <source>None</source>
         <translation>Aucun</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="224"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="319"/>
         <source>End meeting</source>
         <translation>Terminer la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="225"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="320"/>
         <source>End the meeting for everyone</source>
         <translation>Terminer la réunion pour tous</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="233"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="328"/>
         <source>Visio — {0}</source>
         <translation>Visio — {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="312"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="408"/>
         <source>The meeting ended: {0}</source>
         <translation>La réunion est terminée&#xa0;: {0}</translation>
     </message>
@@ -758,33 +769,33 @@
         <translation>Partagez ce lien pour inviter des personnes à la réunion.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/meeting_info.py" line="34"/>
+        <location filename="../../visio_desktop/ui/meeting_info.py" line="35"/>
         <source>Meeting link</source>
         <translation>Lien de la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/meeting_info.py" line="35"/>
-        <location filename="../../visio_desktop/ui/meeting_info.py" line="56"/>
+        <location filename="../../visio_desktop/ui/meeting_info.py" line="36"/>
+        <location filename="../../visio_desktop/ui/meeting_info.py" line="57"/>
         <source>Copy link</source>
         <translation>Copier le lien</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/meeting_info.py" line="36"/>
+        <location filename="../../visio_desktop/ui/meeting_info.py" line="37"/>
         <source>Copy the meeting link</source>
         <translation>Copier le lien de la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/meeting_info.py" line="41"/>
+        <location filename="../../visio_desktop/ui/meeting_info.py" line="42"/>
         <source>QR code of the meeting link</source>
         <translation>QR code du lien de la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/meeting_info.py" line="42"/>
+        <location filename="../../visio_desktop/ui/meeting_info.py" line="43"/>
         <source>Close</source>
         <translation>Fermer</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/meeting_info.py" line="55"/>
+        <location filename="../../visio_desktop/ui/meeting_info.py" line="56"/>
         <source>Copied</source>
         <translation>Copié</translation>
     </message>
@@ -1079,52 +1090,52 @@
     </message>
     <message>
         <location filename="../../visio_desktop/ui/prejoin.py" line="104"/>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="106"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="107"/>
         <source>Join now</source>
         <translation>Rejoindre maintenant</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="108"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="109"/>
         <source>Back</source>
         <translation>Retour</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="109"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="110"/>
         <source>Back to the home page</source>
         <translation>Retour à l&apos;accueil</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="113"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="114"/>
         <source>Joining</source>
         <translation>Connexion à la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="114"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="115"/>
         <source>Joining…</source>
         <translation>Connexion à la réunion…</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="223"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="224"/>
         <source>You</source>
         <translation>Vous</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="230"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="231"/>
         <source>Camera on</source>
         <translation>Caméra activée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="230"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="231"/>
         <source>Camera off</source>
         <translation>Caméra désactivée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="233"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="234"/>
         <source>Microphone on</source>
         <translation>Micro activé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="234"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="235"/>
         <source>Microphone off</source>
         <translation>Micro désactivé</translation>
     </message>

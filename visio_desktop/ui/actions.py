@@ -30,6 +30,9 @@ class CallActions(QObject):
                                        self.tr("Show or hide the participants"), checkable=True)
         self.captions = self._make(self.tr("Captions"), "captions", "",
                                    self.tr("Show or hide the live captions"), checkable=True)
+        self.transcript = self._make(self.tr("Transcript"), "captions", "",
+                                     self.tr("Show or hide the transcript of the captions"),
+                                     checkable=True)
         self.fullscreen = self._make(self.tr("Full screen"), "fullscreen", "Ctrl+Shift+F",
                                      self.tr("Enter or leave full screen"), checkable=True)
         self.layout = self._make(self.tr("Speaker view"), "speaker-view", "",

@@ -84,7 +84,10 @@ class CallPage(QWidget):
         stage_layout.setContentsMargins(0, 0, 0, 0)
         stage_layout.addWidget(self.stage)
         self.captions_model = CaptionsModel(self)
-        self.captions_overlay = CaptionsOverlay(self.captions_model, self.stage_area)
+        # the last caption lines go under the stage, never over the tiles' names
+        self.captions_overlay = CaptionsOverlay(self.captions_model, self.stage_area,
+                                                fill_parent=False)
+        stage_layout.addWidget(self.captions_overlay)
         self.captions_overlay.hide()
         self.reaction_overlay = ReactionOverlay(self.stage_area)
         self.toasts = ToastArea(self.stage_area)
@@ -144,6 +147,7 @@ class CallPage(QWidget):
         a.chat.toggled.connect(lambda on: self._show_panel(self.chat, on))
         a.participants.toggled.connect(lambda on: self._show_panel(self.participants, on))
         a.captions.toggled.connect(self._captions_toggled)
+        a.transcript.toggled.connect(lambda on: self._show_panel(self.captions_panel, on))
         a.layout.toggled.connect(lambda on: self.stage.set_layout("speaker" if on else "grid"))
         a.focus_toolbar.triggered.connect(self.controls.focus_first)
         a.shortcuts.triggered.connect(self.show_shortcuts)
@@ -234,6 +238,8 @@ class CallPage(QWidget):
         self.reaction_overlay.show_reaction(reaction)
 
     def show_notice(self, notice: Notice) -> None:
+        if notice.kind == "participant_joined" and len(self.snapshot.participants) > 5:
+            return  # as Visio: joins are announced in small meetings only
         text = notice_text(notice)
         if text:
             self.toast(text)
@@ -295,7 +301,7 @@ class CallPage(QWidget):
 
     def _show_panel(self, panel: QWidget, on: bool) -> None:
         toggles = {self.chat: self.actions_.chat, self.participants: self.actions_.participants,
-                   self.captions_panel: None}
+                   self.captions_panel: self.actions_.transcript}
         if on:
             for other, action in toggles.items():
                 if other is not panel and action is not None:

@@ -45,7 +45,8 @@ class ControlBar(QFrame):
         more = add("more", QAction(actions.icon("more"), self.tr("More"), self))
         self.more_menu = QMenu(self)
         self.more_menu.setAccessibleName(self.tr("More options"))
-        for action in (actions.meeting_info, actions.layout, actions.fullscreen, actions.stats,
+        for action in (actions.meeting_info, actions.transcript, actions.layout,
+                       actions.fullscreen, actions.stats,
                        actions.shortcuts, actions.settings):
             self.more_menu.addAction(action)
         more.setMenu(self.more_menu)

@@ -87,6 +87,7 @@ class HomePage(QWidget):
         self.join_button = QPushButton(self.tr("Join"))
         self.join_button.setAccessibleName(self.tr("Join the meeting"))
         self.join_button.setEnabled(False)
+        self.join_button.setObjectName("primary")
         self.join_button.clicked.connect(self._join)
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -104,6 +105,7 @@ class HomePage(QWidget):
         self.host_button.setAccessibleDescription(
             self.tr("No account or internet needed: people on your network join with the link"))
         self.host_button.clicked.connect(self.host_requested)
+        self.host_button.setObjectName("secondary")
         host_note = QLabel(self.tr("No account or internet connection needed. People on your "
                                    "network join with the link shown in the meeting."))
         host_note.setWordWrap(True)
@@ -115,6 +117,8 @@ class HomePage(QWidget):
         recent_label.setObjectName("section")
         self.recent_list = QListWidget()
         self.recent_list.setAccessibleName(self.tr("Recent meetings"))
+        self.recent_list.setObjectName("recent")
+        self.recent_list.setMaximumHeight(220)
         self.recent_list.itemActivated.connect(self._join_recent)
         self.no_recent = QLabel(self.tr("Meetings you join appear here."))
         recent_label.setBuddy(self.recent_list)
@@ -142,8 +146,9 @@ class HomePage(QWidget):
         layout.addWidget(host_note)
         layout.addSpacing(12)
         layout.addWidget(recent_label)
-        layout.addWidget(self.recent_list, 1)
+        layout.addWidget(self.recent_list)
         layout.addWidget(self.no_recent)
+        layout.addStretch(1)
         footer = QHBoxLayout()
         footer.addWidget(self.account_label, 1)
         footer.addWidget(settings_button)
@@ -153,6 +158,7 @@ class HomePage(QWidget):
         outer.addStretch(1)
         outer.addWidget(card, 3)
         outer.addStretch(1)
+        outer.setContentsMargins(24, 48, 24, 24)
         self.refresh_recent()
 
     def refresh_recent(self) -> None:

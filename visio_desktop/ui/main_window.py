@@ -335,7 +335,8 @@ class MainWindow(QMainWindow):
         from visio_desktop.ui.meeting_info import MeetingInfoDialog
 
         if self.local_meeting is not None:
-            link, lan = self.local_meeting.link, True
+            link = self.local_meeting.link
+            lan = self.local_meeting.lan and self.local_meeting.address != "127.0.0.1"
         elif self.target is not None and self.target.link is not None:
             link, lan = self.target.link.url, self.target.link.is_local_network
         else:

@@ -31,6 +31,7 @@ class MeetingInfoDialog(QDialog):
         intro.setWordWrap(True)
         self.link_edit = QLineEdit(link)
         self.link_edit.setReadOnly(True)
+        self.link_edit.setMinimumWidth(self.link_edit.fontMetrics().horizontalAdvance(link) + 24)
         self.link_edit.setAccessibleName(self.tr("Meeting link"))
         self.copy_button = QPushButton(icon("copy"), self.tr("Copy link"))
         self.copy_button.setAccessibleName(self.tr("Copy the meeting link"))

@@ -103,6 +103,7 @@ class PreJoinPage(QWidget):
 
         self.join_button = QPushButton(self.tr("Join now"))
         self.join_button.setDefault(True)
+        self.join_button.setObjectName("primary")
         self.join_button.setAccessibleName(self.tr("Join now"))
         self.join_button.clicked.connect(self._join)
         self.cancel_button = QPushButton(self.tr("Back"))
