@@ -126,6 +126,8 @@ class Call:
         self._left = False
         self._tasks: set[asyncio.Future[Any]] = set()
         self.hand_raiser: HandRaiser = self._raise_hand_with_attributes
+        # a Visio meeting renames through Visio's API (its tokens cannot update metadata)
+        self.renamer: Callable[[str], Awaitable[None]] | None = None
         self.frames.on_view = self._view_changed
         self._wire_room()
 
@@ -506,7 +508,10 @@ class Call:
         name = name.strip()
         if not name:
             raise ValueError("a name cannot be empty")
-        await self.room.update_metadata(name=name[:255])
+        if self.renamer is not None:
+            await self.renamer(name[:255])
+        else:
+            await self.room.update_metadata(name=name[:255])
 
     def set_video_view(self, key: str, width: int, height: int) -> None:
         """Thread-safe: the UI paints ``key`` at (width, height), or hides it with (0, 0).

@@ -68,6 +68,14 @@ def apply_theme(app: QApplication, theme: str) -> None:
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
+    from PySide6.QtCore import QCoreApplication, Qt
+
+    from visio_desktop.ui.sign_in import prepare_web_engine
+
+    if QApplication.instance() is None:
+        # the sign-in web view (Qt WebEngine) needs these before the application exists
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        prepare_web_engine()
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Visio Desktop")
@@ -113,6 +121,7 @@ def run(argv: list[str] | None = None, *, media: dict[str, Any] | None = None,
             window.open_link(link)
 
     instance.message_received.connect(received)
+    window.refresh_account()
     if join:
         window.open_link(join)
     try:

@@ -63,6 +63,9 @@ class HomePage(QWidget):
     join_requested = Signal(str)  # a link or code, already checked by parse_link
     host_requested = Signal()
     settings_requested = Signal()
+    sign_in_requested = Signal()
+    sign_out_requested = Signal()
+    create_requested = Signal()  # a new meeting on the Visio instance (signed in)
 
     def __init__(self, recent: RecentMeetings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +115,19 @@ class HomePage(QWidget):
 
         self.account_label = QLabel(self.tr("Not signed in — you join meetings as a guest."))
         self.account_label.setWordWrap(True)
+        self.account_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.sign_in_button = QPushButton(self.tr("Sign in"))
+        self.sign_in_button.setAccessibleName(self.tr("Sign in with ProConnect"))
+        self.sign_in_button.clicked.connect(self.sign_in_requested)
+        self.sign_out_button = QPushButton(self.tr("Sign out"))
+        self.sign_out_button.setAccessibleName(self.tr("Sign out"))
+        self.sign_out_button.clicked.connect(self.sign_out_requested)
+        self.sign_out_button.hide()
+        self.create_button = QPushButton(self.tr("Create a Visio meeting"))
+        self.create_button.setAccessibleName(self.tr("Create a Visio meeting"))
+        self.create_button.setObjectName("secondary")
+        self.create_button.clicked.connect(self.create_requested)
+        self.create_button.hide()
 
         recent_label = QLabel(self.tr("Recent meetings"))
         recent_label.setObjectName("section")
@@ -144,6 +160,7 @@ class HomePage(QWidget):
         layout.addSpacing(8)
         layout.addWidget(self.host_button)
         layout.addWidget(host_note)
+        layout.addWidget(self.create_button)
         layout.addSpacing(12)
         layout.addWidget(recent_label)
         layout.addWidget(self.recent_list)
@@ -151,6 +168,8 @@ class HomePage(QWidget):
         layout.addStretch(1)
         footer = QHBoxLayout()
         footer.addWidget(self.account_label, 1)
+        footer.addWidget(self.sign_in_button)
+        footer.addWidget(self.sign_out_button)
         footer.addWidget(settings_button)
         layout.addLayout(footer)
 
@@ -172,6 +191,18 @@ class HomePage(QWidget):
             self.recent_list.addItem(item)
         self.recent_list.setVisible(bool(meetings))
         self.no_recent.setVisible(not meetings)
+
+    def set_account(self, name: str | None, note: str = "") -> None:
+        """Signed in as ``name``, or signed out (None); ``note`` explains a limit (no keyring,
+        expired session)."""
+        if name:
+            text = self.tr("Signed in as {0}").format(name)
+        else:
+            text = self.tr("Not signed in — you join meetings as a guest.")
+        self.account_label.setText(f"{text}\n{note}" if note else text)
+        self.sign_in_button.setVisible(not name)
+        self.sign_out_button.setVisible(bool(name))
+        self.create_button.setVisible(bool(name))
 
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)

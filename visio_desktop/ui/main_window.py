@@ -39,6 +39,7 @@ class JoinTarget:
 class MainWindow(QMainWindow):
     joined = Signal()
     left = Signal()
+    lobby_waiting = Signal()  # emitted from the engine thread: we are in a waiting room
 
     def __init__(self, engine: Engine, settings: Settings, *,
                  media: dict[str, Any] | None = None, audio_backend: Any = None,
@@ -61,6 +62,13 @@ class MainWindow(QMainWindow):
         self.home.join_requested.connect(self.open_link)
         self.home.host_requested.connect(self.host_meeting)
         self.home.settings_requested.connect(self.show_settings)
+        self.home.sign_in_requested.connect(self.sign_in)
+        self.home.sign_out_requested.connect(self.sign_out)
+        self.home.create_requested.connect(self.create_meeting)
+        self.lobby_waiting.connect(self._in_lobby)
+        self._clients: dict[str, Any] = {}  # VisioClient per instance (engine thread)
+        self._session_store: Any = None
+        self._lobby_cancel: Any = None
         self.stack.addWidget(self.home)
 
         self.call: Call | None = None
@@ -170,13 +178,23 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.qsettings.setValue("window/geometry", self.saveGeometry())
-        if self.call is not None:
-            call, meeting = self.call, self.local_meeting
-            self.call = None
+        call, meeting = self.call, self.local_meeting
+        self.call = None
+        clients, self._clients = list(self._clients.values()), {}
+
+        async def shutdown() -> None:
+            if call is not None:
+                await _shutdown(call, meeting)
+            for client in clients:
+                await client.close()
+
+        if self.engine.running:
             try:
-                self.engine.run(_shutdown(call, meeting), timeout_s=10)
+                self.engine.run(shutdown(), timeout_s=10)
             except Exception as exc:
-                log.warning("leaving on close: %s", exc)
+                log.warning("closing: %s", exc)
+        if self.mini_window is not None:
+            self.mini_window.close()
         super().closeEvent(event)
 
     # -- Home → pre-join ---------------------------------------------------------------------------
@@ -261,6 +279,7 @@ class MainWindow(QMainWindow):
                      what="switch device")
 
     def _cancel_prejoin(self) -> None:
+        self._cancel_lobby()
         call = self.call
         self.call = None
         if call is not None:
@@ -284,11 +303,117 @@ class MainWindow(QMainWindow):
             await meeting.start()
             await call.join(meeting.local_url, meeting.host_token(name))
             return meeting.link
-        from visio_desktop.net.visio_api import fetch_room
+        import asyncio
 
-        access = await fetch_room(target.link, name)
+        from visio_desktop.net.visio_api import VisioServices
+
+        client = self._client_for(target.link)
+        cancel = self._lobby_cancel = asyncio.Event()
+        access = await client.join(target.link.slug, name, cancel=cancel,
+                                   on_lobby=lambda _lobby: self.lobby_waiting.emit())
+        services = VisioServices.for_access(client, access)
+        services.attach(call)  # hand raise through Visio's API
+        call.renamer = services.rename
         await call.join(access.livekit_url, access.token)
         return target.link.url
+
+    # -- Visio instances (engine thread) -------------------------------------------------------
+    def _store(self) -> Any:
+        if self._session_store is None:
+            from visio_desktop.net.session_store import SessionStore
+
+            self._session_store = SessionStore()
+        return self._session_store
+
+    def _client_for(self, link: MeetingLink) -> Any:
+        from visio_desktop.net.visio_api import VisioClient
+
+        client = self._clients.get(link.instance)
+        if client is None:
+            # sessions for Visio instances (the configured one may be http on loopback in
+            # tests); none for meetings hosted by Visio Desktop on the LAN
+            configured = self.settings.get("general/instance_url").rstrip("/")
+            lan_meeting = link.is_local_network and link.instance != configured
+            store = None if lan_meeting else self._store()
+            client = VisioClient.for_link(link, session_store=store,
+                                          proxy=self.settings.get("network/proxy"),
+                                          config_cache=_config_cache(link.instance))
+            self._clients[link.instance] = client
+        return client
+
+    def _instance_link(self) -> MeetingLink:
+        return MeetingLink(self.settings.get("general/instance_url").rstrip("/"), "")
+
+    # -- lobby -----------------------------------------------------------------------------------
+    def _in_lobby(self) -> None:
+        if self.prejoin is not None:
+            self.prejoin.set_waiting(True)
+
+    def _cancel_lobby(self) -> None:
+        cancel = self._lobby_cancel
+        if cancel is not None:
+            self.engine.call_soon(cancel.set)
+
+    # -- account -----------------------------------------------------------------------------------
+    def refresh_account(self) -> None:
+        """Shows who is signed in on the configured instance (restored from the keyring)."""
+        link = self._instance_link()
+
+        async def who() -> tuple[str | None, str]:
+            client = self._client_for(link)
+            store = self._store()
+            await client.restore_session()
+            if not client.signed_in:
+                return None, "" if store.available else store.reason
+            try:
+                user = await client.me()
+            except Exception as exc:
+                return None, error_text(exc) if getattr(exc, "code", "") == \
+                    "session_expired" else ""
+            return user.full_name or user.email, ""
+
+        self.ops.run(who(), on_success=lambda r: self.home.set_account(*r),
+                     on_failure=lambda _exc: None, what="account")
+
+    def sign_in(self) -> None:
+        from visio_desktop.ui.sign_in import SignInDialog
+
+        link = self._instance_link()
+        try:
+            dialog = self.sign_in_dialog = SignInDialog(link.instance, self)
+        except ImportError:
+            self.home.show_error(self.tr("Signing in needs the Qt WebEngine component."))
+            return
+
+        def adopt(cookies: dict[str, str]) -> None:
+            async def keep() -> bool:
+                return bool(await self._client_for(link).adopt_session(cookies))
+
+            self.ops.run(keep(), on_success=lambda _kept: self.refresh_account(),
+                         on_failure=lambda exc: self.home.show_error(error_text(exc)),
+                         what="sign in")
+
+        dialog.signed_in.connect(adopt)
+        dialog.open()
+
+    def sign_out(self) -> None:
+        link = self._instance_link()
+        self.ops.run(self._client_for_coro(link, "sign_out"),
+                     on_success=lambda _r: self.home.set_account(None), what="sign out")
+
+    async def _client_for_coro(self, link: MeetingLink, method: str) -> Any:
+        return await getattr(self._client_for(link), method)()
+
+    def create_meeting(self) -> None:
+        link = self._instance_link()
+
+        async def create() -> str:
+            room = await self._client_for(link).create_room()
+            return f"{link.instance}/{room.slug}"
+
+        self.ops.run(create(), on_success=self.open_link,
+                     on_failure=lambda exc: self.home.show_error(error_text(exc)),
+                     what="create a meeting")
 
     def _join_failed(self, exc: BaseException) -> None:
         log.info("join failed: %s", exc)
@@ -296,8 +421,10 @@ class MainWindow(QMainWindow):
             meeting, self.local_meeting = self.local_meeting, None
             self.ops.run(meeting.stop(), what="stop local meeting")
         if self.prejoin is not None:
+            self.prejoin.set_waiting(False)
             self.prejoin.set_busy(False)
-            self.prejoin.show_error(error_text(exc))
+            if getattr(exc, "code", "") != "lobby_cancelled":
+                self.prejoin.show_error(error_text(exc))
 
     def _joined(self, link: str) -> None:
         call = self.call
@@ -430,6 +557,20 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.home)
         self.home.link_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         self.left.emit()
+
+
+def _config_cache(instance: str) -> Any:
+    """Where an instance's public configuration is cached for an offline start."""
+    import hashlib
+    from pathlib import Path
+
+    from PySide6.QtCore import QStandardPaths
+
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    if not base:
+        return None
+    name = hashlib.sha256(instance.encode()).hexdigest()[:16]
+    return Path(base) / "instances" / f"{name}.json"
 
 
 async def _shutdown(call: Call, meeting: LocalMeeting | None) -> None:

@@ -18,6 +18,12 @@ def _t(text: str) -> str:
 def error_text(exc: BaseException) -> str:
     """A translated sentence for an error raised while joining or in a call."""
     code = getattr(exc, "code", "")
+    if code == "insecure" and type(exc).__name__ != "LinkError":
+        return _t("Unencrypted addresses (http://) are only accepted for a server on this "
+                  "computer: use https://.")
+    if code == "throttled" and getattr(exc, "retry_after", None):
+        return _t("Too many requests: try again in {0} s.").format(
+            int(exc.retry_after))  # type: ignore[attr-defined]
     texts = {
         "empty": _t("Enter a meeting link or code."),
         "no_address": _t("This link has no address."),
@@ -30,7 +36,17 @@ def error_text(exc: BaseException) -> str:
         "unreachable": _t("The meeting server cannot be reached: check the network."),
         "timeout": _t("The meeting server did not answer in time."),
         "bad_answer": _t("The meeting server's answer was not understood."),
-        "lobby": _t("This meeting has a waiting room, which this version cannot join yet."),
+        "lobby": _t("This meeting has a waiting room."),
+        "lobby_denied": _t("You were not let into the meeting."),
+        "lobby_timeout": _t("Nobody let you into the meeting in time."),
+        "lobby_cancelled": _t("You left the waiting room."),
+        "unauthorized": _t("Sign in to do this."),
+        "forbidden": _t("You are not allowed to do this."),
+        "throttled": _t("Too many requests: wait a moment and try again."),
+        "server": _t("The meeting server has a problem: try again later."),
+        "certificate": _t("The meeting server's certificate is not trusted."),
+        "proxy": _t("The proxy refused the connection or is not supported."),
+        "session_expired": _t("Your session has expired: sign in again."),
     }
     if code in texts:
         return texts[code]

@@ -40,6 +40,7 @@ class PreJoinPage(QWidget):
         self.setObjectName("prejoin")
         self.frames = frames
         self._level: Callable[[], float] = lambda: 0.0
+        self.waiting = False
 
         self.heading = QLabel(self.tr("Ready to join?"))
         font = self.heading.font()
@@ -202,6 +203,20 @@ class PreJoinPage(QWidget):
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
+
+    def set_waiting(self, waiting: bool) -> None:
+        """In the meeting's waiting room: say so; Back leaves the waiting room."""
+        self.waiting = waiting
+        if waiting:
+            self.progress.setFormat(self.tr("Waiting to be let in…"))
+            self.progress.setAccessibleName(self.tr("Waiting to be let in"))
+            self.heading.setText(self.tr("Waiting room"))
+            self.meeting_label.setText(self.tr("Someone in the meeting will let you in soon."))
+            self.cancel_button.setText(self.tr("Leave the waiting room"))
+        else:
+            self.progress.setFormat(self.tr("Joining…"))
+            self.heading.setText(self.tr("Ready to join?"))
+            self.cancel_button.setText(self.tr("Back"))
 
     # -- behaviour -----------------------------------------------------------------------------
     def showEvent(self, event: object) -> None:  # type: ignore[override]
