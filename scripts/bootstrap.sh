@@ -15,7 +15,8 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   # the libraries Qt's wheels load (X11/xcb platform, EGL/GL, fonts, D-Bus)
   for pkg in libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 fonts-dejavu-core \
       libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
-      libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1; do
+      libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 \
+      libnss3 libnspr4 libgbm1 libasound2 libxkbfile1 libdrm2; do  # + Qt WebEngine (sign-in)
     installed "$pkg" || need_apt+=("$pkg")
   done
   if [ "$mode" = test ]; then
