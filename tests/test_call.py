@@ -144,3 +144,36 @@ async def test_hidden_tile_pauses_the_remote_video(room_server: ServerThread) ->
     finally:
         await alice.leave()
         await bob.leave()
+
+
+async def test_recording_banner_and_permissions_from_the_room(room_server: ServerThread) -> None:
+    """Visio's backend writes recording state in the room metadata and takes publishing
+    rights away with UpdateParticipant: the call shows the first and stops what was taken."""
+    from livekit import api
+    from livekit.protocol import models
+
+    from tests.conftest import API_KEY, API_SECRET
+
+    alice = Call(synthetic())
+    recorder = Recorder(alice)
+    lkapi = api.LiveKitAPI(room_server.http_url, API_KEY, API_SECRET)
+    try:
+        await alice.join(room_server.url, room_server.token("m", "alice"))
+        await recorder.until(lambda s: s.local.microphone_on and s.local.camera_on)
+        await lkapi.room.update_room_metadata(api.UpdateRoomMetadataRequest(
+            room="m", metadata='{"recording_mode": "transcript", "recording_status": "started"}'))
+        snap = await recorder.until(lambda s: s.transcribing)
+        assert not snap.recording
+        await lkapi.room.update_participant(api.UpdateParticipantRequest(
+            room="m", identity="alice", permission=models.ParticipantPermission(
+                can_publish=True, can_subscribe=True, can_publish_data=True,
+                can_publish_sources=[models.TrackSource.CAMERA])))
+        snap = await recorder.until(lambda s: s.local.allowed_sources == ("camera",)
+                                    and not s.local.microphone_on)
+        assert snap.local.camera_on
+        await lkapi.room.update_room_metadata(api.UpdateRoomMetadataRequest(room="m",
+                                                                             metadata="{}"))
+        await recorder.until(lambda s: not s.transcribing)
+    finally:
+        await lkapi.aclose()
+        await alice.leave()

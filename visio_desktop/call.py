@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -313,6 +314,8 @@ class Call:
             self._set_state(ConnectionState.DISCONNECTED)
             raise
         self._joined_at[self.room.local_participant.identity] = time.monotonic()
+        self._apply_room_metadata()
+        self._apply_permissions()
         from visio_desktop.media.bitrate_control import BitrateController
 
         self._bitrate = BitrateController(self.room)  # bitrate follows content, loss, REMB
@@ -569,6 +572,8 @@ class Call:
         room.on("caption_received", self._on_caption)
         room.on("reaction_received", self._on_reaction)
         room.on("visio_notification", self._on_notification)
+        room.on("room_metadata_changed", lambda *_: self._apply_room_metadata())
+        room.on("local_permissions_changed", lambda *_: self._apply_permissions())
         room.on("reconnecting", lambda: self._set_state(ConnectionState.RECONNECTING))
         room.on("reconnected", self._on_reconnected)
         room.on("disconnected", self._on_disconnected)
@@ -667,6 +672,49 @@ class Call:
         elif isinstance(event, RecordingNotification):
             kind = str(getattr(event.type, "value", event.type))
             self._publish(NoticeRaised(Notice(kind, (self._name_of(event.sender_identity),))))
+
+    def _apply_room_metadata(self) -> None:
+        """Visio's room metadata (JSON set by its backend): recording and transcription."""
+        try:
+            data = json.loads(self.room.metadata or "{}")
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        active = data.get("recording_status") in ("starting", "started")
+        mode = data.get("recording_mode")
+        self._snapshot = replace(self._snapshot,
+                                 recording=active and mode == "screen_recording",
+                                 transcribing=active and mode == "transcript")
+        self._refresh()
+
+    def _apply_permissions(self) -> None:
+        """What the room lets us publish now; a source taken away is stopped (an
+        administrator's "permissionsRemoved")."""
+        permission = self.room.local_participant.permission
+        if permission is None:
+            return
+        allowed: tuple[str, ...] | None
+        if not permission.can_publish:
+            allowed = ()
+        elif permission.can_publish_sources:
+            from visio_desktop.net.participant import SOURCE_NAMES
+
+            allowed = tuple(SOURCE_NAMES.get(s, "unknown")
+                            for s in permission.can_publish_sources)
+        else:
+            allowed = None
+        role = self.room.local_participant.attributes.get(ROLE_ATTRIBUTE, "")
+        self._set_local(allowed_sources=allowed,
+                        is_admin=role in ("owner", "administrator"))
+        if allowed is None:
+            return
+        if "microphone" not in allowed and self.media.microphone_on:
+            self._spawn(self.set_microphone(False))
+        if "camera" not in allowed and self._camera_sid:
+            self._spawn(self.set_camera(False))
+        if "screen_share" not in allowed and self._screen_sid:
+            self._spawn(self.stop_screen_share())
 
     # -- snapshot ------------------------------------------------------------------------------
     def _set_state(self, state: ConnectionState) -> None:

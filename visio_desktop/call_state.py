@@ -65,6 +65,9 @@ class LocalMedia:
     camera_error: str = ""
     screen_error: str = ""
     speaking_while_muted: bool = False
+    # what the room lets us publish ("camera", "microphone", "screen_share", …); None: all
+    allowed_sources: tuple[str, ...] | None = None
+    is_admin: bool = False  # may admit, mute, remove (room admin)
 
 
 @dataclass(frozen=True)

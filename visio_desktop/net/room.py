@@ -364,6 +364,7 @@ class Room:
 
     def _update_local(self, info: models.ParticipantInfo) -> None:
         local = self.local_participant
+        permission_changed = local.permission != info.permission
         local.permission = info.permission
         old_name = local.name
         changed = {k: v for k, v in info.attributes.items() if local.attributes.get(k) != v}
@@ -374,6 +375,8 @@ class Room:
             self.emit("participant_name_changed", local, old_name, local.name)
         if changed:
             self.emit("attributes_changed", changed, local)
+        if permission_changed:
+            self.emit("local_permissions_changed", local.permission)
 
     async def _on_track_published(self, published: rtc.TrackPublishedResponse) -> None:
         future = self._pending_publish.get(published.cid)

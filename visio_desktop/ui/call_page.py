@@ -192,6 +192,14 @@ class CallPage(QWidget):
         self._set_checked(a.camera, local.camera_on)
         self._set_checked(a.screen_share, local.screen_sharing)
         self._set_checked(a.hand, local.hand_raised)
+        allowed = local.allowed_sources
+        for action, source in ((a.microphone, "microphone"), (a.camera, "camera"),
+                               (a.screen_share, "screen_share")):
+            permitted = allowed is None or source in allowed
+            action.setEnabled(permitted)
+            if not permitted:
+                action.setToolTip(self.tr("An administrator does not allow this in this "
+                                          "meeting"))
         self._style_media_actions()
         self.controls.set_badge("participants", len(snapshot.participants))
         if local.speaking_while_muted and not previous.local.speaking_while_muted:
