@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,7 @@ PING_TIMEOUT_S = 15
 SIGNAL_MAX_BYTES = 1 << 20
 START_BITRATE_KBPS = 1500  # publishers' initial video estimate (LAN / same computer)
 SCREEN_FLOOR_KBPS = 5000  # a shared screen of dense text needs 3-4 Mbit/s at 1080p
+MAX_PENDING_DATA = 256  # reliable packets kept for a participant whose channel is opening
 
 
 class ProtocolViolation(Exception):
@@ -128,6 +130,7 @@ class ParticipantSession:
         self._writer: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
+        self._pending_data: list[bytes] = []
         self._last_seen = time.monotonic()
 
         # MAX_BUNDLE: every m-line shares one transport (aiortc's BALANCED policy strands
@@ -548,6 +551,7 @@ class ParticipantSession:
                 self.room.broadcast_update(self)
 
         self._reliable = self.subscriber.createDataChannel("_reliable", ordered=True)
+        self._reliable.on("open", self._flush_pending_data)
         self._lossy = self.subscriber.createDataChannel("_lossy", ordered=False, maxRetransmits=0)
         # The SCTP transport exists before any transceiver, so every later m-line bundles onto
         # it. aiortc would otherwise treat it as a not-yet-bundled transport when the answer
@@ -688,6 +692,12 @@ class ParticipantSession:
             return
         sub.down.detach()
         sub.transceiver.direction = "inactive"
+        # aiortc writes an a=msid on inactive m-lines too: give the retired one an id of its
+        # own, or subscribing to the same track again before the answer would put the same
+        # msid twice in one offer (the Rust SDK aborts on that)
+        retired = uuid.uuid4().hex
+        sub.transceiver.sender._stream_id = f"retired-{retired}"
+        sub.transceiver.sender._track_id = retired
         # reusable once the subscriber has agreed it is inactive: reusing it in the same offer
         # would turn one track into another without the inactive step, and a browser or the
         # Rust SDK would then see no new track
@@ -753,9 +763,20 @@ class ParticipantSession:
             await self.drop(str(exc), models.DisconnectReason.STATE_MISMATCH)
 
     def send_data(self, reliable: bool, payload: bytes) -> None:
+        """Send to this participant; reliable packets sent while its channel is still opening
+        (just after joining) wait for it, up to a bound, instead of being lost."""
         channel = self._reliable if reliable else self._lossy
         if channel is not None and channel.readyState == "open":
             channel.send(payload)
+        elif reliable and not self._closed and len(self._pending_data) < MAX_PENDING_DATA:
+            self._pending_data.append(payload)
+
+    def _flush_pending_data(self) -> None:
+        channel = self._reliable
+        pending, self._pending_data = self._pending_data, []
+        if channel is not None and channel.readyState == "open":
+            for payload in pending:
+                channel.send(payload)
 
 
 def _check_sdp(sdp: str, what: str) -> None:
