@@ -47,6 +47,7 @@ from visio_desktop.media.frame_store import FrameStore, PreviewTee
 from visio_desktop.net.data import Caption, ChatMessage
 from visio_desktop.net.data.visio import (
     ParticipantMuted,
+    ParticipantWaiting,
     PermissionsRemoved,
     RecordingNotification,
 )
@@ -130,6 +131,8 @@ class Call:
         # a Visio meeting renames through Visio's API (its tokens cannot update metadata)
         self.renamer: Callable[[str], Awaitable[None]] | None = None
         self.frames.on_view = self._view_changed
+        self.admin: Any = None  # AdminActions (net/room_admin.py) when we may moderate
+        self._lobby_watcher: Any = None
         self._wire_room()
 
     # -- listeners -----------------------------------------------------------------------------
@@ -366,6 +369,11 @@ class Call:
         if self._bitrate is not None:
             self._bitrate.stop()
             self._bitrate = None
+        if self._lobby_watcher is not None:
+            await self._lobby_watcher.close()
+        if self.admin is not None:
+            with contextlib.suppress(Exception):
+                await self.admin.close()
         with contextlib.suppress(Exception):
             await self.room.disconnect()
         await self._release_media()
@@ -515,6 +523,48 @@ class Call:
             await self.renamer(name[:255])
         else:
             await self.room.update_metadata(name=name[:255])
+
+    # -- moderation ----------------------------------------------------------------------------
+    def set_admin(self, admin: Any) -> None:
+        """Moderation through ``admin`` (Visio's API, or our server's RoomService for the
+        host of a local meeting); watches the waiting room when there is one."""
+        from visio_desktop.net.room_admin import LobbyWatcher
+
+        self.admin = admin
+        self._lobby_watcher = LobbyWatcher(admin, self._waiting_changed)
+        self._lobby_watcher.poke()
+        self._set_local(is_admin=True)
+
+    def _waiting_changed(self, waiting: list[Any]) -> None:
+        self._snapshot = replace(self._snapshot,
+                                 waiting=tuple((w.id, w.name) for w in waiting))
+        self._refresh()
+        self._publish(SnapshotChanged(self._snapshot))
+
+    def _admin(self) -> Any:
+        if self.admin is None:
+            raise PermissionError("only a meeting administrator can do this")
+        return self.admin
+
+    async def mute_participant(self, identity: str) -> None:
+        await self._admin().mute(identity)
+
+    async def mute_everyone(self) -> None:
+        await self._admin().mute_all()
+
+    async def remove_participant(self, identity: str) -> None:
+        await self._admin().remove(identity)
+
+    async def lower_hand_of(self, identity: str) -> None:
+        await self._admin().lower_hand(identity)
+
+    async def lower_all_hands(self) -> None:
+        await self._admin().lower_all_hands()
+
+    async def admit(self, participant_id: str, allow: bool) -> None:
+        await self._admin().admit(participant_id, allow)
+        if self._lobby_watcher is not None:
+            await self._lobby_watcher.refresh()
 
     def set_video_view(self, key: str, width: int, height: int) -> None:
         """Thread-safe: the UI paints ``key`` at (width, height), or hides it with (0, 0).
@@ -666,6 +716,10 @@ class Call:
                 self._microphone.muted = True
             self.media.microphone_on = False
             self._set_local(microphone_on=False)
+        elif isinstance(event, ParticipantWaiting):
+            if self._lobby_watcher is not None:
+                self._lobby_watcher.poke()
+            self._publish(NoticeRaised(Notice("participant_waiting")))
         elif isinstance(event, PermissionsRemoved):
             self._publish(NoticeRaised(Notice("permissions_removed",
                                               tuple(event.removed_sources))))
@@ -704,9 +758,7 @@ class Call:
                             for s in permission.can_publish_sources)
         else:
             allowed = None
-        role = self.room.local_participant.attributes.get(ROLE_ATTRIBUTE, "")
-        self._set_local(allowed_sources=allowed,
-                        is_admin=role in ("owner", "administrator"))
+        self._set_local(allowed_sources=allowed)
         if allowed is None:
             return
         if "microphone" not in allowed and self.media.microphone_on:

@@ -81,6 +81,7 @@ class CallSnapshot:
     local: LocalMedia = field(default_factory=LocalMedia)
     recording: bool = False
     transcribing: bool = False
+    waiting: tuple[tuple[str, str], ...] = ()  # (lobby participant id, name), for admins
 
     def participant(self, identity: str) -> ParticipantState | None:
         return next((p for p in self.participants if p.identity == identity), None)

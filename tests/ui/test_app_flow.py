@@ -131,6 +131,16 @@ def test_local_meeting_end_to_end(qtbot: QtBot, engines: tuple[Engine, Engine]) 
         qtbot.waitUntil(lambda: page.participants.raised_hand_names() == ["Bob"], timeout=10000)
         assert page.controls.buttons["participants"].text().endswith("(2)")
 
+        # the host moderates: Bob's microphone muted from the participants panel
+        assert page.snapshot.local.is_admin
+        bob_identity = guest.room.local_participant.identity
+        qtbot.waitUntil(lambda: not page.snapshot.participant(bob_identity).microphone_muted,
+                        timeout=10000)
+        page.participants.mute_requested.emit(bob_identity)
+        qtbot.waitUntil(lambda: not guest.snapshot.local.microphone_on, timeout=10000)
+        qtbot.waitUntil(lambda: page.snapshot.participant(bob_identity).microphone_muted,
+                        timeout=10000)
+
         # captions from an official-SDK agent, in the overlay and the panel
         meeting = window.local_meeting
         assert meeting.server is not None and meeting.meeting is not None

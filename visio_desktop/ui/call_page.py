@@ -173,6 +173,17 @@ class CallPage(QWidget):
         self.participants.unpin_requested.connect(lambda _identity: self.stage.unpin())
         self.participants.rename_requested.connect(self._rename)
         self.participants.lower_hand_requested.connect(lambda: a.hand.setChecked(False))
+        # moderation (shown to administrators only)
+        p, call = self.participants, self.call
+        p.mute_requested.connect(lambda i: self._run(call.mute_participant(i), "mute"))
+        p.mute_all_requested.connect(lambda: self._run(call.mute_everyone(), "mute everyone"))
+        p.remove_requested.connect(lambda i: self._run(call.remove_participant(i), "remove"))
+        p.lower_hand_for_requested.connect(
+            lambda i: self._run(call.lower_hand_of(i), "lower a hand"))
+        p.lower_all_hands_requested.connect(
+            lambda: self._run(call.lower_all_hands(), "lower all hands"))
+        p.admit_requested.connect(
+            lambda pid, allow: self._run(call.admit(pid, allow), "admit"))
         self.reaction_picker.reaction_chosen.connect(self._send_reaction)
         self.captions_panel.font_scale_changed.connect(self.captions_overlay.set_font_scale)
 
@@ -186,7 +197,15 @@ class CallPage(QWidget):
     def set_snapshot(self, snapshot: CallSnapshot) -> None:
         previous, self.snapshot = self.snapshot, snapshot
         self.stage.set_snapshot(snapshot)
+        self.participants.set_admin(snapshot.local.is_admin)
+        if snapshot.waiting != previous.waiting:
+            self.participants.set_waiting(list(snapshot.waiting))
         self.participants.set_snapshot(snapshot)
+        if len(snapshot.waiting) > len(previous.waiting) and snapshot.local.is_admin:
+            name = snapshot.waiting[-1][1]
+            self.toast(self.tr("{0} is waiting to join").format(name),
+                       action=(self.tr("Open participants"),
+                               lambda: self.actions_.participants.setChecked(True)))
         a, local = self.actions_, snapshot.local
         self._set_checked(a.microphone, local.microphone_on or self._push_to_talk)
         self._set_checked(a.camera, local.camera_on)
@@ -248,6 +267,8 @@ class CallPage(QWidget):
     def show_notice(self, notice: Notice) -> None:
         if notice.kind == "participant_joined" and len(self.snapshot.participants) > 5:
             return  # as Visio: joins are announced in small meetings only
+        if notice.kind == "participant_waiting":
+            return  # administrators see who waits (set_snapshot); others need not know
         text = notice_text(notice)
         if text:
             self.toast(text)

@@ -301,7 +301,11 @@ class MainWindow(QMainWindow):
         if target.link is None:
             meeting = self.local_meeting = LocalMeeting(lan=self.settings.get("local/bind_lan"))
             await meeting.start()
-            await call.join(meeting.local_url, meeting.host_token(name))
+            token = meeting.host_token(name)
+            await call.join(meeting.local_url, token)
+            from visio_desktop.net.room_admin import LocalAdmin
+
+            call.set_admin(LocalAdmin(call.room, meeting.local_url, token))
             return meeting.link
         import asyncio
 
@@ -315,6 +319,12 @@ class MainWindow(QMainWindow):
         services.attach(call)  # hand raise through Visio's API
         call.renamer = services.rename
         await call.join(access.livekit_url, access.token)
+        role = call.room.local_participant.attributes.get("room_role", "")
+        if role in ("owner", "administrator"):
+            from visio_desktop.net.room_admin import VisioAdmin
+
+            call.set_admin(VisioAdmin(client, access.api_room_id, call.room,
+                                      token=lambda: access.token))
         return target.link.url
 
     # -- Visio instances (engine thread) -------------------------------------------------------

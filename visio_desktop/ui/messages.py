@@ -47,7 +47,13 @@ def error_text(exc: BaseException) -> str:
         "certificate": _t("The meeting server's certificate is not trusted."),
         "proxy": _t("The proxy refused the connection or is not supported."),
         "session_expired": _t("Your session has expired: sign in again."),
+        "participant_gone": _t("This participant is no longer in the meeting."),
+        "no_microphone": _t("This participant has no microphone to mute."),
+        "no_lobby": _t("This meeting has no waiting room."),
+        "not_connected": _t("You are not connected to the meeting."),
     }
+    if isinstance(exc, PermissionError):
+        return _t("Only a meeting administrator can do this.")
     if code in texts:
         return texts[code]
     name = type(exc).__name__

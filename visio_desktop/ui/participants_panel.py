@@ -1,24 +1,32 @@
-"""The participants side panel: raised hands first (in the order they were raised), then
-everyone in the meeting, with a search field.
+"""The participants side panel: people waiting to join (hosts only), raised hands (in the
+order they were raised), then everyone in the meeting, with a search field.
 
 Each row is focusable (Up/Down/Home/End move between rows, Tab reaches its buttons) and has
 an accessible name that says everything the row shows. The panel only emits intents:
-``pin_requested``, ``unpin_requested``, ``rename_requested``, ``lower_hand_requested``.
+``pin_requested``, ``unpin_requested``, ``rename_requested``, ``lower_hand_requested`` (our
+own hand) and, for a host (:meth:`ParticipantsPanel.set_admin`), ``mute_requested``,
+``mute_all_requested``, ``remove_requested`` (after an inline confirmation),
+``lower_hand_for_requested``, ``lower_all_hands_requested`` and ``admit_requested``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QStyle,
@@ -28,8 +36,10 @@ from PySide6.QtWidgets import (
 )
 
 from visio_desktop.call_state import CallSnapshot, ParticipantState
+from visio_desktop.ui.icons import icon
 
 MAX_NAME_LENGTH = 255
+WAITING = "waiting"
 RAISED = "raised"
 MEETING = "meeting"
 
@@ -105,15 +115,19 @@ class ParticipantRow(QFrame):
 
     pin_clicked = Signal(str, bool)  # identity, pin (True) or unpin (False)
     rename_committed = Signal(str)
-    lower_hand_clicked = Signal()
+    lower_hand_clicked = Signal()  # our own hand
+    lower_hand_for_clicked = Signal(str)  # someone else's (hosts)
+    mute_clicked = Signal(str)
+    remove_clicked = Signal(str)
 
     def __init__(self, identity: str, section: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.identity = identity
         self.section = section
-        self.navigate: Callable[[ParticipantRow, int], None] | None = None
+        self.navigate: Callable[[QWidget, int], None] | None = None
         self.participant: ParticipantState | None = None
         self.pinned = False
+        self.admin = False
         self.setObjectName("participantRow")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setStyleSheet("#participantRow { border: 2px solid transparent; border-radius: 4px; }"
@@ -137,11 +151,26 @@ class ParticipantRow(QFrame):
         self._mic = QLabel(self)
 
         self._lower = self._button(self.tr("Lower hand"))
-        self._lower.clicked.connect(self.lower_hand_clicked.emit)
+        self._lower.clicked.connect(self._on_lower)
         self._rename = self._button(self.tr("Rename"))
         self._rename.clicked.connect(self.start_rename)
         self._pin = self._button(self.tr("Pin"))
         self._pin.clicked.connect(lambda: self.pin_clicked.emit(self.identity, not self.pinned))
+
+        # a host's actions on someone else, in a menu (Space or Enter opens it)
+        self._more = self._button(self.tr("More actions"))
+        self._more.setIcon(icon("more"))
+        self._more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self._more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self._menu = QMenu(self._more)
+        self._mute_action = self._menu.addAction(self.tr("Mute"))
+        self._mute_action.triggered.connect(lambda: self.mute_clicked.emit(self.identity))
+        self._lower_action = self._menu.addAction(self.tr("Lower hand"))
+        self._lower_action.triggered.connect(
+            lambda: self.lower_hand_for_clicked.emit(self.identity))
+        self._remove_action = self._menu.addAction(self.tr("Remove from the meeting"))
+        self._remove_action.triggered.connect(lambda: self.remove_clicked.emit(self.identity))
+        self._more.setMenu(self._menu)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -150,7 +179,7 @@ class ParticipantRow(QFrame):
         layout.addWidget(self._name, 1)
         layout.addWidget(self._edit, 1)
         for widget in (self._you, self._host, self._hand, self._mic, self._lower, self._rename,
-                       self._pin):
+                       self._pin, self._more):
             layout.addWidget(widget)
 
     def _button(self, text: str) -> QToolButton:
@@ -162,9 +191,10 @@ class ParticipantRow(QFrame):
     # -- content ---------------------------------------------------------------------------
 
     def update_state(self, participant: ParticipantState, number: int | None,
-                     pinned: bool) -> None:
+                     pinned: bool, admin: bool = False) -> None:
         self.participant = participant
         self.pinned = pinned
+        self.admin = admin
         name = participant.display_name
         local = participant.is_local
         raised = participant.hand_raised_at is not None
@@ -183,13 +213,19 @@ class ParticipantRow(QFrame):
         self._mic.setPixmap(self.style().standardIcon(icon).pixmap(QSize(16, 16)))
         self._mic.setToolTip(mic_text)
         self._mic.setAccessibleName(mic_text)
-        self._lower.setVisible(local and raised and self.section == RAISED)
-        self._lower.setAccessibleName(self.tr("Lower your hand"))
+        self._lower.setVisible((local or admin) and raised and self.section == RAISED)
+        self._lower.setAccessibleName(self.tr("Lower your hand") if local else
+                                      self.tr("Lower {name}'s hand").format(name=name))
         self._rename.setVisible(local and self.section == MEETING)
         self._rename.setAccessibleName(self.tr("Change your name"))
         self._pin.setText(self.tr("Unpin") if pinned else self.tr("Pin"))
         self._pin.setAccessibleName(
             (self.tr("Unpin {name}") if pinned else self.tr("Pin {name}")).format(name=name))
+        self._more.setVisible(admin and not local and self.section == MEETING)
+        self._more.setAccessibleName(self.tr("More actions for {name}").format(name=name))
+        self._more.setToolTip(self.tr("More actions for {name}").format(name=name))
+        self._mute_action.setVisible(not participant.microphone_muted)
+        self._lower_action.setVisible(raised)
         self.setAccessibleName(self._describe(participant, number, pinned))
 
     def _describe(self, participant: ParticipantState, number: int | None,
@@ -213,7 +249,8 @@ class ParticipantRow(QFrame):
         return self._name.text()
 
     def buttons(self) -> list[QToolButton]:
-        return [b for b in (self._lower, self._rename, self._pin) if not b.isHidden()]
+        return [b for b in (self._lower, self._rename, self._pin, self._more)
+                if not b.isHidden()]
 
     def pin_button(self) -> QToolButton:
         return self._pin
@@ -223,6 +260,25 @@ class ParticipantRow(QFrame):
 
     def lower_hand_button(self) -> QToolButton:
         return self._lower
+
+    def actions_button(self) -> QToolButton:
+        """The host's menu of actions on this participant (hidden for others)."""
+        return self._more
+
+    def admin_actions(self) -> list[str]:
+        """The texts of the host's menu entries offered now."""
+        return [a.text() for a in self._menu.actions() if a.isVisible()] \
+            if not self._more.isHidden() else []
+
+    def trigger_admin_action(self, index: int) -> None:
+        """Choose the ``index``-th visible entry of the host's menu (tests, automation)."""
+        [a for a in self._menu.actions() if a.isVisible()][index].trigger()
+
+    def _on_lower(self) -> None:
+        if self.participant is not None and self.participant.is_local:
+            self.lower_hand_clicked.emit()
+        else:
+            self.lower_hand_for_clicked.emit(self.identity)
 
     # -- rename ----------------------------------------------------------------------------
 
@@ -265,22 +321,154 @@ class ParticipantRow(QFrame):
         super().keyPressEvent(event)
 
 
+class WaitingRow(QFrame):
+    """Someone asking to join (hosts only): Admit or Deny."""
+
+    decided = Signal(str, bool)  # participant id, admit (True) or deny (False)
+
+    def __init__(self, participant_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.participant_id = participant_id
+        self.section = WAITING
+        self.navigate: Callable[[QWidget, int], None] | None = None
+        self.setObjectName("waitingRow")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setStyleSheet("#waitingRow { border: 2px solid transparent; border-radius: 4px; }"
+                           " #waitingRow:focus { border: 2px solid palette(highlight); }")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._avatar = Avatar(self)
+        self._name = QLabel(self)
+        self._name.setTextFormat(Qt.TextFormat.PlainText)
+        self._name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._name.setMinimumWidth(40)
+        self._admit = QPushButton(self.tr("Admit"), self)
+        self._admit.clicked.connect(lambda: self.decided.emit(self.participant_id, True))
+        self._deny = QPushButton(self.tr("Deny"), self)
+        self._deny.clicked.connect(lambda: self.decided.emit(self.participant_id, False))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(self._avatar)
+        layout.addWidget(self._name, 1)
+        layout.addWidget(self._admit)
+        layout.addWidget(self._deny)
+
+    def set_name(self, name: str) -> None:
+        name = name or self.tr("Anonymous")
+        self._avatar.set_person(self.participant_id, name)
+        self._name.setText(name)
+        self._name.setToolTip(name)
+        self._admit.setAccessibleName(self.tr("Admit {name}").format(name=name))
+        self._deny.setAccessibleName(self.tr("Deny {name}").format(name=name))
+        self.setAccessibleName(self.tr("{name}, waiting to join").format(name=name))
+
+    def display_name(self) -> str:
+        return self._name.text()
+
+    def buttons(self) -> list[QPushButton]:
+        return [self._admit, self._deny]
+
+    def admit_button(self) -> QPushButton:
+        return self._admit
+
+    def deny_button(self) -> QPushButton:
+        return self._deny
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        steps = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_Home: -10**6,
+                 Qt.Key.Key_End: 10**6}
+        step = steps.get(Qt.Key(event.key()))
+        if step is not None and self.navigate is not None:
+            self.navigate(self, step)
+            return
+        super().keyPressEvent(event)
+
+
+class RemoveConfirmation(QFrame):
+    """"Remove Bob from the meeting? [Remove] [Cancel]", shown under Bob's row: removing
+    someone takes a second, deliberate step, without a modal dialog. Escape cancels."""
+
+    confirmed = Signal(str)  # identity
+    cancelled = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.identity = ""
+        self.setObjectName("removeConfirmation")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName(self.tr("Confirm removal"))
+        self._question = QLabel(self)
+        self._question.setTextFormat(Qt.TextFormat.PlainText)
+        self._question.setWordWrap(True)
+        self._remove = QPushButton(self.tr("Remove"), self)
+        self._remove.clicked.connect(lambda: self.confirmed.emit(self.identity))
+        self._cancel = QPushButton(self.tr("Cancel"), self)
+        self._cancel.clicked.connect(lambda: self.cancelled.emit(self.identity))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self._remove)
+        buttons.addWidget(self._cancel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addWidget(self._question)
+        layout.addLayout(buttons)
+        self.hide()
+
+    def ask(self, identity: str, name: str) -> None:
+        self.identity = identity
+        question = self.tr("Remove {name} from the meeting?").format(name=name)
+        self._question.setText(question)
+        self.setAccessibleDescription(question)
+        self._remove.setAccessibleName(self.tr("Remove {name}").format(name=name))
+        self._cancel.setAccessibleName(self.tr("Cancel removing {name}").format(name=name))
+        self.show()
+        # the safe choice has the focus: Enter right away keeps Bob in the meeting
+        self._cancel.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def question(self) -> str:
+        return self._question.text()
+
+    def buttons(self) -> list[QPushButton]:
+        return [self._remove, self._cancel]
+
+    def remove_button(self) -> QPushButton:
+        return self._remove
+
+    def cancel_button(self) -> QPushButton:
+        return self._cancel
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.cancelled.emit(self.identity)
+            return
+        super().keyPressEvent(event)
+
+
 class ParticipantsPanel(QWidget):
-    """Raised hands, then everyone, from the latest ``CallSnapshot``."""
+    """Waiting people (hosts), raised hands, then everyone, from the latest ``CallSnapshot``."""
 
     pin_requested = Signal(str)
     unpin_requested = Signal(str)
     rename_requested = Signal(str)
-    lower_hand_requested = Signal()
+    lower_hand_requested = Signal()  # our own hand
+    # a host's intents (shown after set_admin(True))
+    mute_requested = Signal(str)  # identity
+    mute_all_requested = Signal()
+    remove_requested = Signal(str)  # identity, once confirmed
+    lower_hand_for_requested = Signal(str)  # identity
+    lower_all_hands_requested = Signal()
+    admit_requested = Signal(str, bool)  # waiting participant id, admit (True) / deny (False)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName(self.tr("Participants"))
         self._rows: dict[tuple[str, str], ParticipantRow] = {}
         self._order: list[ParticipantRow] = []
+        self._waiting_rows: dict[str, WaitingRow] = {}
+        self._waiting_order: list[WaitingRow] = []
         self._view_key: tuple[object, ...] | None = None
         self._snapshot = CallSnapshot()
         self._pinned: str | None = None
+        self._admin = False
 
         self._search = QLineEdit(self)
         self._search.setPlaceholderText(self.tr("Search participants"))
@@ -292,8 +480,19 @@ class ParticipantsPanel(QWidget):
         self._list = QVBoxLayout(self._content)
         self._list.setContentsMargins(0, 0, 0, 0)
         self._list.setSpacing(2)
+        self._waiting_header = self._header()
         self._raised_header = self._header()
         self._meeting_header = self._header()
+        self._admit_all = self._section_button(self.tr("Admit all"))
+        self._admit_all.clicked.connect(self._on_admit_all)
+        self._lower_all = self._section_button(self.tr("Lower all hands"))
+        self._lower_all.clicked.connect(self.lower_all_hands_requested.emit)
+        self._mute_all = self._section_button(self.tr("Mute everyone"))
+        self._mute_all.setIcon(icon("mic-off"))
+        self._mute_all.clicked.connect(self.mute_all_requested.emit)
+        self._confirm = RemoveConfirmation(self._content)
+        self._confirm.confirmed.connect(self._on_remove_confirmed)
+        self._confirm.cancelled.connect(self._on_remove_cancelled)
         self._no_match = QLabel(self._content)
         self._no_match.setWordWrap(True)
         self._no_match.hide()
@@ -320,12 +519,19 @@ class ParticipantsPanel(QWidget):
         label.setTextFormat(Qt.TextFormat.PlainText)
         return label
 
+    def _section_button(self, text: str) -> QPushButton:
+        button = QPushButton(text, self._content)
+        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        button.hide()
+        return button
+
     # -- input -----------------------------------------------------------------------------
 
     def set_snapshot(self, snapshot: CallSnapshot) -> None:
         self._snapshot = snapshot
-        key = (self._pinned, *((p.identity, p.display_name, p.is_local, p.microphone_muted,
-                                p.hand_raised_at, p.is_admin) for p in snapshot.participants))
+        key = (self._pinned, self._admin,
+               *((p.identity, p.display_name, p.is_local, p.microphone_muted,
+                  p.hand_raised_at, p.is_admin) for p in snapshot.participants))
         if key == self._view_key:
             return  # only levels or speaking changed: nothing the panel shows
         self._view_key = key
@@ -338,6 +544,44 @@ class ParticipantsPanel(QWidget):
             self._view_key = None
             self.set_snapshot(self._snapshot)
 
+    def set_admin(self, admin: bool) -> None:
+        """Show a host's controls: the actions menu on others' rows, "Mute everyone",
+        "Lower all hands", lowering others' hands, and the waiting room."""
+        if admin != self._admin:
+            self._admin = admin
+            if not admin:
+                self._confirm.hide()
+            self._view_key = None
+            self.set_snapshot(self._snapshot)
+
+    def is_admin(self) -> bool:
+        return self._admin
+
+    def set_waiting(self, waiting: Iterable[Any]) -> None:
+        """Who waits to join: ``(participant_id, name)`` pairs (or objects with ``id`` and
+        ``name``), in the order they asked. Shown to hosts only."""
+        wanted: list[tuple[str, str]] = []
+        for item in waiting:
+            pid, name = (item.id, item.name) if hasattr(item, "id") else item
+            if pid and pid not in (w[0] for w in wanted):
+                wanted.append((str(pid), str(name)))
+        order = []
+        for pid, name in wanted:
+            row = self._waiting_rows.get(pid)
+            if row is None:
+                row = WaitingRow(pid, self._content)
+                row.navigate = self._navigate
+                row.decided.connect(self.admit_requested.emit)
+                self._waiting_rows[pid] = row
+            row.set_name(name)
+            order.append(row)
+        for pid in [p for p in self._waiting_rows if p not in dict(wanted)]:
+            row = self._waiting_rows.pop(pid)
+            row.hide()
+            row.deleteLater()
+        self._waiting_order = order
+        self._relayout()
+
     def search_field(self) -> QLineEdit:
         return self._search
 
@@ -346,8 +590,14 @@ class ParticipantsPanel(QWidget):
     def row(self, identity: str, section: str = MEETING) -> ParticipantRow | None:
         return self._rows.get((section, identity))
 
+    def waiting_row(self, participant_id: str) -> WaitingRow | None:
+        return self._waiting_rows.get(participant_id)
+
     def visible_rows(self) -> list[ParticipantRow]:
         return [row for row in self._order if not row.isHidden()]
+
+    def waiting_names(self) -> list[str]:
+        return [r.display_name() for r in self._waiting_order if not r.isHidden()]
 
     def raised_hand_names(self) -> list[str]:
         return [r.display_name() for r in self.visible_rows() if r.section == RAISED]
@@ -356,8 +606,20 @@ class ParticipantsPanel(QWidget):
         return [r.display_name() for r in self.visible_rows() if r.section == MEETING]
 
     def section_titles(self) -> list[str]:
-        return [h.text() for h in (self._raised_header, self._meeting_header)
-                if not h.isHidden()]
+        return [h.text() for h in (self._waiting_header, self._raised_header,
+                                   self._meeting_header) if not h.isHidden()]
+
+    def admit_all_button(self) -> QPushButton:
+        return self._admit_all
+
+    def lower_all_button(self) -> QPushButton:
+        return self._lower_all
+
+    def mute_all_button(self) -> QPushButton:
+        return self._mute_all
+
+    def remove_confirmation(self) -> RemoveConfirmation:
+        return self._confirm
 
     # -- building --------------------------------------------------------------------------
 
@@ -374,13 +636,16 @@ class ParticipantsPanel(QWidget):
                 continue  # a duplicated identity: show it once
             keep.add(key)
             row = self._rows.get(key) or self._new_row(participant.identity, section)
-            row.update_state(participant, number, participant.identity == self._pinned)
+            row.update_state(participant, number, participant.identity == self._pinned,
+                             self._admin)
             order.append(row)
         for key in [k for k in self._rows if k not in keep]:
             row = self._rows.pop(key)
             row.hide()
             row.deleteLater()
         self._order = order
+        if self._confirm.identity and (MEETING, self._confirm.identity) not in keep:
+            self._confirm.hide()  # they left (or were removed) meanwhile
         self._raised_header.setText(self.tr("Raised hands"))
         self._meeting_header.setText(
             self.tr("In the meeting ({count})").format(count=len(snapshot.participants)))
@@ -392,27 +657,58 @@ class ParticipantsPanel(QWidget):
         row.pin_clicked.connect(self._on_pin)
         row.rename_committed.connect(self.rename_requested.emit)
         row.lower_hand_clicked.connect(self.lower_hand_requested.emit)
+        row.lower_hand_for_clicked.connect(self.lower_hand_for_requested.emit)
+        row.mute_clicked.connect(self.mute_requested.emit)
+        row.remove_clicked.connect(self._ask_remove)
         self._rows[(section, identity)] = row
         return row
 
     def _relayout(self) -> None:
         while self._list.count():
             self._list.takeAt(0)
-        self._list.addWidget(self._raised_header)
+        admin = self._admin
+        waiting = admin and bool(self._waiting_order)
+        self._waiting_header.setText(
+            self.tr("Waiting to join ({count})").format(count=len(self._waiting_order)))
+        self._admit_all.setVisible(waiting)
+        self._admit_all.setAccessibleName(self.tr("Admit everyone waiting"))
+        others_on = any(not p.is_local and not p.microphone_muted
+                        for p in self._snapshot.participants)
+        self._mute_all.setVisible(admin and others_on)
+        self._mute_all.setAccessibleName(self.tr("Mute everyone else"))
+        self._lower_all.setVisible(admin and bool(self._snapshot.raised_hands))
+        for row in self._waiting_order:
+            row.setVisible(waiting)
+
+        confirm_after = self._rows.get((MEETING, self._confirm.identity)) \
+            if not self._confirm.isHidden() else None
+        chain: list[QWidget] = [self._search]
+        items: list[QWidget] = [self._waiting_header, self._admit_all, *self._waiting_order,
+                                self._raised_header, self._lower_all]
+        chain += [self._admit_all]
+        for row in self._waiting_order:
+            chain += [row, *row.buttons()]
+        chain.append(self._lower_all)
         for row in self._order:
             if row.section == RAISED:
-                self._list.addWidget(row)
-        self._list.addWidget(self._meeting_header)
+                items.append(row)
+                chain += [row, *row.buttons()]
+        items += [self._meeting_header, self._mute_all]
+        chain.append(self._mute_all)
         for row in self._order:
             if row.section == MEETING:
-                self._list.addWidget(row)
-        self._list.addWidget(self._no_match)
+                items.append(row)
+                chain += [row, *row.buttons()]
+                if row is confirm_after:
+                    items.append(self._confirm)
+                    chain += self._confirm.buttons()
+        if confirm_after is None:
+            self._confirm.hide()
+        for widget in [*items, self._no_match]:
+            self._list.addWidget(widget)
         self._list.addStretch(1)
-        previous: QWidget = self._search
-        for row in self._order:
-            for widget in (row, *row.buttons()):
-                QWidget.setTabOrder(previous, widget)
-                previous = widget
+        for previous, widget in itertools.pairwise(chain):
+            QWidget.setTabOrder(previous, widget)
         self._apply_filter()
 
     def _apply_filter(self) -> None:
@@ -420,10 +716,15 @@ class ParticipantsPanel(QWidget):
         for row in self._order:
             name = row.participant.display_name if row.participant else ""
             row.setVisible(not query or query in fold(name))
+        waiting = self._admin and bool(self._waiting_order)
+        for waiting_row in self._waiting_order:
+            waiting_row.setVisible(waiting and (not query or
+                                                query in fold(waiting_row.display_name())))
         visible = self.visible_rows()
+        self._waiting_header.setVisible(waiting)
         self._raised_header.setVisible(any(r.section == RAISED for r in visible))
         self._meeting_header.setVisible(bool(self._snapshot.participants))
-        self._no_match.setVisible(bool(query) and not visible)
+        self._no_match.setVisible(bool(query) and not visible and not self.waiting_names())
         self._no_match.setText(self.tr("No participant matches “{query}”.").format(
             query=self._search.text().strip()))
 
@@ -432,12 +733,42 @@ class ParticipantsPanel(QWidget):
     def _on_pin(self, identity: str, pin: bool) -> None:
         (self.pin_requested if pin else self.unpin_requested).emit(identity)
 
-    def _navigate(self, row: ParticipantRow, step: int) -> None:
-        visible = self.visible_rows()
+    def _on_admit_all(self) -> None:
+        for row in list(self._waiting_order):
+            self.admit_requested.emit(row.participant_id, True)
+
+    def _ask_remove(self, identity: str) -> None:
+        row = self._rows.get((MEETING, identity))
+        if row is None or row.participant is None:
+            return
+        self._confirm.ask(identity, row.participant.display_name)
+        self._relayout()
+        self._confirm.cancel_button().setFocus(Qt.FocusReason.OtherFocusReason)
+        self._scroll.ensureWidgetVisible(self._confirm)
+
+    def _close_confirmation(self, identity: str) -> None:
+        focused = QApplication.focusWidget()
+        had_focus = focused is not None and self._confirm.isAncestorOf(focused)
+        self._confirm.hide()
+        self._relayout()
+        row = self._rows.get((MEETING, identity))
+        if had_focus and row is not None:
+            target = row.actions_button() if not row.actions_button().isHidden() else row
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_remove_confirmed(self, identity: str) -> None:
+        self._close_confirmation(identity)
+        self.remove_requested.emit(identity)
+
+    def _on_remove_cancelled(self, identity: str) -> None:
+        self._close_confirmation(identity)
+
+    def _navigate(self, row: QWidget, step: int) -> None:
+        visible: list[QWidget] = [r for r in self._waiting_order if not r.isHidden()]
+        visible += self.visible_rows()
         if row not in visible:
             return
         index = min(len(visible) - 1, max(0, visible.index(row) + step))
         target = visible[index]
         target.setFocus(Qt.FocusReason.OtherFocusReason)
         self._scroll.ensureWidgetVisible(target)
-
