@@ -4,132 +4,217 @@
 <context>
     <name>Messages</name>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="22"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="28"/>
         <source>Enter a meeting link or code.</source>
         <translation>Saisissez un lien ou un code de réunion.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="23"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="29"/>
         <source>This link has no address.</source>
         <translation>Ce lien ne contient pas d&apos;adresse.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="24"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="30"/>
         <source>This link does not name a meeting (expected a code like abc-defg-hij).</source>
         <translation>Ce lien ne désigne aucune réunion (un code comme abc-defg-hij est attendu).</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="26"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="32"/>
         <source>Unencrypted links (http://) are only accepted on the local network.</source>
         <translation>Les liens non chiffrés (http://) ne sont acceptés que sur le réseau local.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="27"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="33"/>
         <source>This kind of link is not supported.</source>
         <translation>Ce type de lien n&apos;est pas pris en charge.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="28"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="34"/>
         <source>This meeting does not exist (check the link).</source>
         <translation>Cette réunion n&apos;existe pas (vérifiez le lien).</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="29"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="35"/>
         <source>The server refused to let you join.</source>
         <translation>Le serveur ne vous a pas autorisé à rejoindre la réunion.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="30"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="36"/>
         <source>The meeting server cannot be reached: check the network.</source>
         <translation>Le serveur de réunion est injoignable&#xa0;: vérifiez le réseau.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="31"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="37"/>
         <source>The meeting server did not answer in time.</source>
         <translation>Le serveur de réunion n&apos;a pas répondu à temps.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="32"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="38"/>
         <source>The meeting server&apos;s answer was not understood.</source>
         <translation>La réponse du serveur de réunion n&apos;a pas pu être interprétée.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="33"/>
-        <source>This meeting has a waiting room, which this version cannot join yet.</source>
-        <translation>Cette réunion a une salle d&apos;attente, que cette version ne permet pas encore de rejoindre.</translation>
+        <location filename="../../visio_desktop/ui/messages.py" line="22"/>
+        <source>Unencrypted addresses (http://) are only accepted for a server on this computer: use https://.</source>
+        <translation>Les adresses non chiffrées (http://) ne sont acceptées que pour un serveur sur cet ordinateur&#xa0;: utilisez https://.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="25"/>
+        <source>Too many requests: try again in {0} s.</source>
+        <translation>Trop de demandes&#xa0;: réessayez dans {0}&#xa0;s.</translation>
     </message>
     <message>
         <location filename="../../visio_desktop/ui/messages.py" line="39"/>
+        <source>This meeting has a waiting room.</source>
+        <translation>Cette réunion a une salle d&apos;attente.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="40"/>
+        <source>You were not let into the meeting.</source>
+        <translation>Vous n&apos;avez pas été admis dans la réunion.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="41"/>
+        <source>Nobody let you into the meeting in time.</source>
+        <translation>Personne ne vous a admis dans la réunion à temps.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="42"/>
+        <source>You left the waiting room.</source>
+        <translation>Vous avez quitté la salle d&apos;attente.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="43"/>
+        <source>Sign in to do this.</source>
+        <translation>Connectez-vous pour faire cela.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="44"/>
+        <source>You are not allowed to do this.</source>
+        <translation>Vous n&apos;êtes pas autorisé à faire cela.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="45"/>
+        <source>Too many requests: wait a moment and try again.</source>
+        <translation>Trop de demandes&#xa0;: patientez un instant puis réessayez.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="46"/>
+        <source>The meeting server has a problem: try again later.</source>
+        <translation>Le serveur de réunion rencontre un problème&#xa0;: réessayez plus tard.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="47"/>
+        <source>The meeting server&apos;s certificate is not trusted.</source>
+        <translation>Le certificat du serveur de réunion n&apos;est pas reconnu.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="48"/>
+        <source>The proxy refused the connection or is not supported.</source>
+        <translation>Le proxy a refusé la connexion ou n&apos;est pas pris en charge.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="49"/>
+        <source>Your session has expired: sign in again.</source>
+        <translation>Votre session a expiré&#xa0;: reconnectez-vous.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="50"/>
+        <source>This participant is no longer in the meeting.</source>
+        <translation>Cette personne n&apos;est plus dans la réunion.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="51"/>
+        <source>This participant has no microphone to mute.</source>
+        <translation>Cette personne n&apos;a pas de micro à couper.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="52"/>
+        <source>This meeting has no waiting room.</source>
+        <translation>Cette réunion n&apos;a pas de salle d&apos;attente.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="53"/>
+        <source>You are not connected to the meeting.</source>
+        <translation>Vous n&apos;êtes pas connecté à la réunion.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="56"/>
+        <source>Only a meeting administrator can do this.</source>
+        <translation>Seul un administrateur de la réunion peut faire cela.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="61"/>
         <source>Could not join the meeting: {0}</source>
         <translation>Impossible de rejoindre la réunion&#xa0;: {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="41"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="63"/>
         <source>Network error: {0}</source>
         <translation>Erreur réseau&#xa0;: {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="42"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="64"/>
         <source>Something went wrong: {0}</source>
         <translation>Une erreur s&apos;est produite&#xa0;: {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="49"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="71"/>
         <source>{0} joined the meeting</source>
         <translation>{0} a rejoint la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="50"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="72"/>
         <source>{0} left the meeting</source>
         <translation>{0} a quitté la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="51"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="73"/>
         <source>{0} raised their hand</source>
         <translation>{0} a levé la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="52"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="74"/>
         <source>{0} muted your microphone</source>
         <translation>{0} a coupé votre micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="53"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="75"/>
         <source>An administrator changed what you may share</source>
         <translation>Un administrateur a modifié ce que vous pouvez partager</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="54"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="76"/>
         <source>You were disconnected from the meeting</source>
         <translation>Vous avez été déconnecté de la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="55"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="77"/>
         <source>Connection lost, reconnecting…</source>
         <translation>Connexion perdue, reconnexion…</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="56"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="78"/>
         <source>Transcription started</source>
         <translation>Transcription démarrée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="57"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="79"/>
         <source>Transcription stopped</source>
         <translation>Transcription arrêtée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="58"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="80"/>
         <source>Recording started</source>
         <translation>Enregistrement démarré</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="59"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="81"/>
         <source>Recording stopped</source>
         <translation>Enregistrement arrêté</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="60"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="82"/>
         <source>You are speaking while muted</source>
         <translation>Vous parlez alors que votre micro est coupé</translation>
     </message>
@@ -320,78 +405,93 @@
         <translation>Réactions</translation>
     </message>
     <message>
+        <location filename="../../visio_desktop/ui/call_page.py" line="206"/>
+        <source>{0} is waiting to join</source>
+        <translation>{0} attend d&apos;entrer</translation>
+    </message>
+    <message>
         <location filename="../../visio_desktop/ui/call_page.py" line="207"/>
+        <source>Open participants</source>
+        <translation>Voir les participants</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/call_page.py" line="220"/>
+        <source>An administrator does not allow this in this meeting</source>
+        <translation>Un administrateur ne l&apos;autorise pas dans cette réunion</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/call_page.py" line="234"/>
         <source>This meeting is being recorded</source>
         <translation>Cette réunion est en cours d&apos;enregistrement</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="208"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="235"/>
         <source>This meeting is being transcribed</source>
         <translation>Cette réunion est en cours de transcription</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="218"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="245"/>
         <source>Mute</source>
         <translation>Couper le micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="218"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="245"/>
         <source>Unmute</source>
         <translation>Activer le micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="220"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="247"/>
         <source>Stop camera</source>
         <translation>Désactiver la caméra</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="220"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="247"/>
         <source>Start camera</source>
         <translation>Activer la caméra</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="223"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="250"/>
         <source>Stop sharing</source>
         <translation>Arrêter le partage</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="223"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="250"/>
         <source>Share screen</source>
         <translation>Partager l&apos;écran</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="224"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="251"/>
         <source>Lower hand</source>
         <translation>Baisser la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="224"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="251"/>
         <source>Raise hand</source>
         <translation>Lever la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="298"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="327"/>
         <source>{0}: {1}</source>
         <translation>{0}&#xa0;: {1}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="299"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="328"/>
         <source>Open chat</source>
         <translation>Ouvrir le chat</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="330"/>
-        <location filename="../../visio_desktop/ui/call_page.py" line="334"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="359"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="363"/>
         <source>Keyboard shortcuts</source>
         <translation>Raccourcis clavier</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="333"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="362"/>
         <source>Action</source>
         <translation>Action</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="333"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="362"/>
         <source>Shortcut</source>
         <translation>Raccourci</translation>
     </message>
@@ -622,131 +722,164 @@
 <context>
     <name>HomePage</name>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="72"/>
+        <location filename="../../visio_desktop/ui/home.py" line="75"/>
         <source>Visio</source>
         <translation>Visio</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="78"/>
+        <location filename="../../visio_desktop/ui/home.py" line="81"/>
         <source>Secure video meetings for public servants</source>
         <translation>La visioconférence sécurisée des agents publics</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="82"/>
+        <location filename="../../visio_desktop/ui/home.py" line="85"/>
         <source>Meeting link or code (abc-defg-hij)</source>
         <translation>Lien ou code de la réunion (abc-defg-hij)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="83"/>
+        <location filename="../../visio_desktop/ui/home.py" line="86"/>
         <source>Meeting link or code</source>
         <translation>Lien ou code de la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="87"/>
+        <location filename="../../visio_desktop/ui/home.py" line="90"/>
         <source>Join</source>
         <translation>Rejoindre</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="88"/>
+        <location filename="../../visio_desktop/ui/home.py" line="91"/>
         <source>Join the meeting</source>
         <translation>Rejoindre la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="103"/>
-        <location filename="../../visio_desktop/ui/home.py" line="104"/>
+        <location filename="../../visio_desktop/ui/home.py" line="106"/>
+        <location filename="../../visio_desktop/ui/home.py" line="107"/>
         <source>Start a meeting on this computer</source>
         <translation>Démarrer une réunion sur cet ordinateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="106"/>
+        <location filename="../../visio_desktop/ui/home.py" line="109"/>
         <source>No account or internet needed: people on your network join with the link</source>
         <translation>Sans compte ni internet&#xa0;: les personnes de votre réseau rejoignent la réunion avec le lien</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="109"/>
+        <location filename="../../visio_desktop/ui/home.py" line="112"/>
         <source>No account or internet connection needed. People on your network join with the link shown in the meeting.</source>
         <translation>Aucun compte ni connexion internet nécessaire. Les personnes de votre réseau rejoignent la réunion avec le lien indiqué pendant celle-ci.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="113"/>
+        <location filename="../../visio_desktop/ui/home.py" line="116"/>
+        <location filename="../../visio_desktop/ui/home.py" line="201"/>
         <source>Not signed in — you join meetings as a guest.</source>
         <translation>Non connecté — vous rejoignez les réunions en tant qu&apos;invité.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="116"/>
         <location filename="../../visio_desktop/ui/home.py" line="119"/>
+        <source>Sign in</source>
+        <translation>Se connecter</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/home.py" line="120"/>
+        <source>Sign in with ProConnect</source>
+        <translation>Se connecter avec ProConnect</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/home.py" line="122"/>
+        <location filename="../../visio_desktop/ui/home.py" line="123"/>
+        <source>Sign out</source>
+        <translation>Se déconnecter</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/home.py" line="126"/>
+        <location filename="../../visio_desktop/ui/home.py" line="127"/>
+        <source>Create a Visio meeting</source>
+        <translation>Créer une réunion Visio</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/home.py" line="132"/>
+        <location filename="../../visio_desktop/ui/home.py" line="135"/>
         <source>Recent meetings</source>
         <translation>Réunions récentes</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="123"/>
+        <location filename="../../visio_desktop/ui/home.py" line="139"/>
         <source>Meetings you join appear here.</source>
         <translation>Les réunions que vous rejoignez apparaissent ici.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="128"/>
-        <location filename="../../visio_desktop/ui/home.py" line="130"/>
+        <location filename="../../visio_desktop/ui/home.py" line="144"/>
+        <location filename="../../visio_desktop/ui/home.py" line="146"/>
         <source>Settings</source>
         <translation>Paramètres</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/home.py" line="199"/>
+        <source>Signed in as {0}</source>
+        <translation>Connecté en tant que {0}</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="54"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="84"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="428"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="55"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="92"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="565"/>
         <source>Visio</source>
         <translation>Visio</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="213"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="306"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="231"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="443"/>
         <source>Meeting on this computer</source>
         <translation>Réunion sur cet ordinateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="214"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="232"/>
         <source>Meeting {0}</source>
         <translation>Réunion {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="244"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="262"/>
         <source>System default</source>
         <translation>Par défaut du système</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="245"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="263"/>
         <source>Test pattern (synthetic)</source>
         <translation>Mire de test (synthétique)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="246"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="264"/>
         <source>Test tone (synthetic)</source>
         <translation>Son de test (synthétique)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="246"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="264"/>
         <source>None</source>
         <translation>Aucun</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="319"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="395"/>
+        <source>Signing in needs the Qt WebEngine component.</source>
+        <translation>La connexion nécessite le composant Qt WebEngine.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/main_window.py" line="456"/>
         <source>End meeting</source>
         <translation>Terminer la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="320"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="457"/>
         <source>End the meeting for everyone</source>
         <translation>Terminer la réunion pour tous</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="328"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="465"/>
         <source>Visio — {0}</source>
         <translation>Visio — {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="408"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="545"/>
         <source>The meeting ended: {0}</source>
         <translation>La réunion est terminée&#xa0;: {0}</translation>
     </message>
@@ -881,12 +1014,12 @@
 <context>
     <name>NameEdit</name>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="82"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="92"/>
         <source>Your name</source>
         <translation>Votre nom</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="83"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="93"/>
         <source>Enter saves the new name, Escape cancels</source>
         <translation>Entrée enregistre le nouveau nom, Échap annule</translation>
     </message>
@@ -894,113 +1027,140 @@
 <context>
     <name>ParticipantRow</name>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="133"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="147"/>
         <source>(you)</source>
         <translation>(vous)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="134"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="148"/>
         <source>Host</source>
         <translation>Organisateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="136"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="150"/>
         <source>Hand raised</source>
         <translation>Main levée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="139"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="153"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="168"/>
         <source>Lower hand</source>
         <translation>Baisser la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="141"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="155"/>
         <source>Rename</source>
         <translation>Renommer</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="143"/>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="190"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="157"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="221"/>
         <source>Pin</source>
         <translation>Épingler</translation>
     </message>
     <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="161"/>
+        <source>More actions</source>
+        <translation>Plus d&apos;actions</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="166"/>
+        <source>Mute</source>
+        <translation>Couper le micro</translation>
+    </message>
+    <message>
         <location filename="../../visio_desktop/ui/participants_panel.py" line="171"/>
+        <source>Remove from the meeting</source>
+        <translation>Retirer de la réunion</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="201"/>
         <source>{number}.</source>
         <translation>{number}.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="180"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="210"/>
         <source>Microphone off</source>
         <translation>Micro désactivé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="180"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="210"/>
         <source>Microphone on</source>
         <translation>Micro activé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="187"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="217"/>
         <source>Lower your hand</source>
         <translation>Baisser votre main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="189"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="218"/>
+        <source>Lower {name}&apos;s hand</source>
+        <translation>Baisser la main de {name}</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="220"/>
         <source>Change your name</source>
         <translation>Modifier votre nom</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="190"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="221"/>
         <source>Unpin</source>
         <translation>Désépingler</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="192"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="223"/>
         <source>Unpin {name}</source>
         <translation>Désépingler {name}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="192"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="223"/>
         <source>Pin {name}</source>
         <translation>Épingler {name}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="199"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="225"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="226"/>
+        <source>More actions for {name}</source>
+        <translation>Plus d&apos;actions pour {name}</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="235"/>
         <source>{name} (you)</source>
         <translation>{name} (vous)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="201"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="237"/>
         <source>Hand {number}</source>
         <translation>Main levée n°&#xa0;{number}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="203"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="239"/>
         <source>host</source>
         <translation>organisateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="204"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="240"/>
         <source>microphone off</source>
         <translation>micro désactivé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="205"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="241"/>
         <source>microphone on</source>
         <translation>micro activé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="207"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="243"/>
         <source>hand raised</source>
         <translation>main levée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="209"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="245"/>
         <source>pinned</source>
         <translation>épinglé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="210"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="246"/>
         <source>, </source>
         <translation>, </translation>
     </message>
@@ -1008,28 +1168,58 @@
 <context>
     <name>ParticipantsPanel</name>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="278"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="463"/>
         <source>Participants</source>
         <translation>Participants</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="286"/>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="287"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="474"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="475"/>
         <source>Search participants</source>
         <translation>Rechercher des participants</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="384"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="486"/>
+        <source>Admit all</source>
+        <translation>Tout admettre</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="488"/>
+        <source>Lower all hands</source>
+        <translation>Baisser toutes les mains</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="490"/>
+        <source>Mute everyone</source>
+        <translation>Couper le micro de tous</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="649"/>
         <source>Raised hands</source>
         <translation>Mains levées</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="386"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="651"/>
         <source>In the meeting ({count})</source>
         <translation>Dans la réunion ({count})</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="427"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="672"/>
+        <source>Waiting to join ({count})</source>
+        <translation>Salle d&apos;attente ({count})</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="674"/>
+        <source>Admit everyone waiting</source>
+        <translation>Admettre toutes les personnes en attente</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="678"/>
+        <source>Mute everyone else</source>
+        <translation>Couper le micro de tous les autres</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="728"/>
         <source>No participant matches “{query}”.</source>
         <translation>Aucun participant ne correspond à «&#xa0;{query}&#xa0;».</translation>
     </message>
@@ -1037,105 +1227,133 @@
 <context>
     <name>PreJoinPage</name>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="44"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="45"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="218"/>
         <source>Ready to join?</source>
         <translation>Rejoindre la réunion&#xa0;?</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="55"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="56"/>
         <source>Camera preview</source>
         <translation>Aperçu de la caméra</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="57"/>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="78"/>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="102"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="58"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="79"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="103"/>
         <source>Camera</source>
         <translation>Caméra</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="59"/>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="76"/>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="96"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="60"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="77"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="97"/>
         <source>Microphone</source>
         <translation>Microphone</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="71"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="72"/>
         <source>Microphone level</source>
         <translation>Niveau du micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="77"/>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="101"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="78"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="102"/>
         <source>Speakers</source>
         <translation>Haut-parleurs</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="79"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="80"/>
         <source>Test speakers</source>
         <translation>Tester les haut-parleurs</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="80"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="81"/>
         <source>Play a test sound</source>
         <translation>Émettre un son de test</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="89"/>
         <location filename="../../visio_desktop/ui/prejoin.py" line="90"/>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="95"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="91"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="96"/>
         <source>Your name</source>
         <translation>Votre nom</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="104"/>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="107"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="105"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="108"/>
         <source>Join now</source>
         <translation>Rejoindre maintenant</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="109"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="110"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="219"/>
         <source>Back</source>
         <translation>Retour</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="110"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="111"/>
         <source>Back to the home page</source>
         <translation>Retour à l&apos;accueil</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="114"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="115"/>
         <source>Joining</source>
         <translation>Connexion à la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="115"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="116"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="217"/>
         <source>Joining…</source>
         <translation>Connexion à la réunion…</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="224"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="211"/>
+        <source>Waiting to be let in…</source>
+        <translation>En attente d&apos;admission…</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="212"/>
+        <source>Waiting to be let in</source>
+        <translation>En attente d&apos;admission</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="213"/>
+        <source>Waiting room</source>
+        <translation>Salle d&apos;attente</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="214"/>
+        <source>Someone in the meeting will let you in soon.</source>
+        <translation>Une personne de la réunion va bientôt vous admettre.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="215"/>
+        <source>Leave the waiting room</source>
+        <translation>Quitter la salle d&apos;attente</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="239"/>
         <source>You</source>
         <translation>Vous</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="231"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="246"/>
         <source>Camera on</source>
         <translation>Caméra activée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="231"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="246"/>
         <source>Camera off</source>
         <translation>Caméra désactivée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="234"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="249"/>
         <source>Microphone on</source>
         <translation>Micro activé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/prejoin.py" line="235"/>
+        <location filename="../../visio_desktop/ui/prejoin.py" line="250"/>
         <source>Microphone off</source>
         <translation>Micro désactivé</translation>
     </message>
@@ -1219,6 +1437,39 @@
         <location filename="../../visio_desktop/ui/reactions.py" line="62"/>
         <source>Folded hands</source>
         <translation>Mains jointes</translation>
+    </message>
+</context>
+<context>
+    <name>RemoveConfirmation</name>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="398"/>
+        <source>Confirm removal</source>
+        <translation>Confirmer le retrait</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="402"/>
+        <source>Remove</source>
+        <translation>Retirer</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="404"/>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="418"/>
+        <source>Remove {name} from the meeting?</source>
+        <translation>Retirer {name} de la réunion&#xa0;?</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="421"/>
+        <source>Remove {name}</source>
+        <translation>Retirer {name}</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="422"/>
+        <source>Cancel removing {name}</source>
+        <translation>Ne pas retirer {name}</translation>
     </message>
 </context>
 <context>
@@ -1762,6 +2013,39 @@
     </message>
 </context>
 <context>
+    <name>SignInDialog</name>
+    <message>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="53"/>
+        <source>Sign in to Visio</source>
+        <translation>Connexion à Visio</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="61"/>
+        <source>Sign-in page</source>
+        <translation>Page de connexion</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="62"/>
+        <source>Loading the sign-in page…</source>
+        <translation>Chargement de la page de connexion…</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="63"/>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="87"/>
+        <source>The sign-in page could not be loaded.</source>
+        <translation>La page de connexion n&apos;a pas pu être chargée.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="90"/>
+        <source>Sign in with your ProConnect account.</source>
+        <translation>Connectez-vous avec votre compte ProConnect.</translation>
+    </message>
+</context>
+<context>
     <name>Stage</name>
     <message>
         <location filename="../../visio_desktop/ui/stage.py" line="249"/>
@@ -2065,6 +2349,39 @@
         <location filename="../../visio_desktop/ui/video_tile.py" line="407"/>
         <source>Pin</source>
         <translation>Épingler</translation>
+    </message>
+</context>
+<context>
+    <name>WaitingRow</name>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="344"/>
+        <source>Admit</source>
+        <translation>Admettre</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="346"/>
+        <source>Deny</source>
+        <translation>Refuser</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="356"/>
+        <source>Anonymous</source>
+        <translation>Anonyme</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="360"/>
+        <source>Admit {name}</source>
+        <translation>Admettre {name}</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="361"/>
+        <source>Deny {name}</source>
+        <translation>Refuser {name}</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="362"/>
+        <source>{name}, waiting to join</source>
+        <translation>{name}, en attente</translation>
     </message>
 </context>
 <context>
