@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 
 import aioice.ice
+import aioice.turn
 from aiortc import RTCPeerConnection, rtcdtlstransport
 from aiortc import codecs as aiortc_codecs
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
@@ -116,6 +117,14 @@ def install() -> None:
     rtcdtlstransport.RtpRouter.route_rtp = _route_rtp  # type: ignore[method-assign]
     rtcdtlstransport.RTCDtlsTransport._send_rtp = _paced_send_rtp  # type: ignore[method-assign]
     aioice.ice.get_host_addresses = _get_host_addresses
+    # aioice sizes every ICE socket's receive buffer with this (256 KiB by default): a 1080p
+    # keyframe is hundreds of packets, and while the event loop is busy (decoding, painting)
+    # 256 KiB overflowed (RcvbufErrors, then NACKs, keyframes and frozen screen shares). The OS
+    # caps the request (net.core.rmem_max on Linux).
+    aioice.turn.UDP_SOCKET_BUFFER_SIZE = SOCKET_BUFFER_BYTES
+
+
+SOCKET_BUFFER_BYTES = 4 << 20
 
 
 _MLINE = re.compile(r"^m=", re.M)
