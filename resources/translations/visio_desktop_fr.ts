@@ -822,64 +822,64 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../visio_desktop/ui/main_window.py" line="55"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="92"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="565"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="94"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="591"/>
         <source>Visio</source>
         <translation>Visio</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="231"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="443"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="254"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="466"/>
         <source>Meeting on this computer</source>
         <translation>Réunion sur cet ordinateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="232"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="255"/>
         <source>Meeting {0}</source>
         <translation>Réunion {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="262"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="285"/>
         <source>System default</source>
         <translation>Par défaut du système</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="263"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="286"/>
         <source>Test pattern (synthetic)</source>
         <translation>Mire de test (synthétique)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="264"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="287"/>
         <source>Test tone (synthetic)</source>
         <translation>Son de test (synthétique)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="264"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="287"/>
         <source>None</source>
         <translation>Aucun</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="395"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="418"/>
         <source>Signing in needs the Qt WebEngine component.</source>
         <translation>La connexion nécessite le composant Qt WebEngine.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="456"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="479"/>
         <source>End meeting</source>
         <translation>Terminer la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="457"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="480"/>
         <source>End the meeting for everyone</source>
         <translation>Terminer la réunion pour tous</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="465"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="488"/>
         <source>Visio — {0}</source>
         <translation>Visio — {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="545"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="569"/>
         <source>The meeting ended: {0}</source>
         <translation>La réunion est terminée&#xa0;: {0}</translation>
     </message>
@@ -2002,6 +2002,35 @@
         <location filename="../../visio_desktop/ui/settings_dialog.py" line="602"/>
         <source>Caption language</source>
         <translation>Langue des sous-titres</translation>
+    </message>
+</context>
+<context>
+    <name>ShareIndicator</name>
+    <message>
+        <location filename="../../visio_desktop/ui/share_indicator.py" line="61"/>
+        <source>Screen sharing</source>
+        <translation>Partage d&apos;écran</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/share_indicator.py" line="62"/>
+        <location filename="../../visio_desktop/ui/share_indicator.py" line="78"/>
+        <source>You are sharing your screen</source>
+        <translation>Vous partagez votre écran</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/share_indicator.py" line="64"/>
+        <source>Stop sharing</source>
+        <translation>Arrêter le partage</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/share_indicator.py" line="65"/>
+        <source>Stop sharing your screen</source>
+        <translation>Arrêter le partage de votre écran</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/share_indicator.py" line="77"/>
+        <source>You are sharing {0}</source>
+        <translation>Vous partagez {0}</translation>
     </message>
 </context>
 <context>

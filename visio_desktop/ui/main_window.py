@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QRect, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import QMainWindow, QStackedWidget
 
@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.target: JoinTarget | None = None
         self.local_meeting: LocalMeeting | None = None
         self.mini_window: Any = None
+        self.share_indicator: Any = None
+        self._share_target: Any = None
         self._setup_tray()
         self._restore_geometry()
 
@@ -139,6 +141,25 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot(self, snapshot: Any) -> None:
         self.tray.set_microphone_on(snapshot.local.microphone_on)
+        self._update_share_indicator(snapshot.local.screen_sharing)
+
+    def _update_share_indicator(self, sharing: bool) -> None:
+        """A border around what is shared and a "Stop sharing" bar, while sharing."""
+        target = self._share_target
+        if sharing and target is not None and hasattr(target, "width"):
+            if self.share_indicator is None:
+                from visio_desktop.ui.share_indicator import ShareIndicator
+
+                self.share_indicator = ShareIndicator()
+                self.share_indicator.stop_requested.connect(self._stop_sharing)
+            self.share_indicator.show_for(QRect(target.x, target.y, target.width,
+                                                target.height), getattr(target, "name", ""))
+        elif not sharing and self.share_indicator is not None:
+            self.share_indicator.hide_all()
+
+    def _stop_sharing(self) -> None:
+        if self.call is not None:
+            self.ops.run(self.call.stop_screen_share(), what="stop sharing")
 
     def _on_chat_notification(self, entry: Any) -> None:
         """A message arrived while the chat panel is closed: a sound and, when the window is
@@ -195,6 +216,8 @@ class MainWindow(QMainWindow):
                 log.warning("closing: %s", exc)
         if self.mini_window is not None:
             self.mini_window.close()
+        if self.share_indicator is not None:
+            self.share_indicator.close_all()
         super().closeEvent(event)
 
     # -- Home → pre-join ---------------------------------------------------------------------------
@@ -499,6 +522,7 @@ class MainWindow(QMainWindow):
     def _share(self, picker: Any) -> None:
         target = picker.selected_target()
         if target is not None and self.call_page is not None:
+            self._share_target = target
             self.call_page.start_screen_share(target, with_audio=picker.share_audio())
 
     def show_settings(self) -> None:
@@ -559,6 +583,8 @@ class MainWindow(QMainWindow):
                     page.deleteLater()
         self.call_page = self.prejoin = None
         self.tray.set_in_call(False)
+        self._share_target = None
+        self._update_share_indicator(False)
         self._update_mini_window()
         if self.isFullScreen():
             self.showNormal()
