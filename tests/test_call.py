@@ -177,3 +177,33 @@ async def test_recording_banner_and_permissions_from_the_room(room_server: Serve
     finally:
         await lkapi.aclose()
         await alice.leave()
+
+
+async def test_unplugged_microphone_falls_back_to_the_default(room_server: ServerThread) -> None:
+    """The microphone in use disappears during the call: the system default takes over, and
+    the user is told."""
+    from visio_desktop.call_state import NoticeRaised
+    from visio_desktop.media.devices import FakeDeviceBackend
+
+    backend = FakeDeviceBackend()
+    builtin = backend.add(FakeDeviceBackend.device("input", "Built-in microphone"), default=True)
+    headset = backend.add(FakeDeviceBackend.device("input", "USB headset"))
+    backend.add(FakeDeviceBackend.device("output", "Speakers"), default=True)
+    alice = Call(MediaOptions(camera="none", microphone=headset.id, speaker="default"),
+                 audio_backend=backend)
+    recorder = Recorder(alice)
+    try:
+        await alice.join(room_server.url, room_server.token("d", "alice"))
+        assert alice._microphone.device.id == headset.id
+        backend.remove(headset.id)
+        for _ in range(60):
+            if alice._microphone.device is not None and \
+                    alice._microphone.device.id == builtin.id:
+                break
+            await asyncio.sleep(0.05)
+        assert alice._microphone.device.id == builtin.id  # within 3 s (polled every second)
+        notices = [e.notice for e in recorder.events if isinstance(e, NoticeRaised)]
+        assert any(n.kind == "microphone_lost" and "USB headset" in n.args[0] for n in notices)
+        assert alice.snapshot.local.microphone_on  # the call goes on, microphone open
+    finally:
+        await alice.leave()

@@ -118,6 +118,7 @@ class Call:
         self._screen_audio_sid = ""
         self._mixer: Any = None
         self._bitrate: Any = None
+        self._device_monitor: Any = None
         self._local = LocalMedia(microphone_on=self.media.microphone_on,
                                  camera_on=self.media.camera_on)
         self._joined_at: dict[str, float] = {}
@@ -324,6 +325,7 @@ class Call:
         self._bitrate = BitrateController(self.room)  # bitrate follows content, loss, REMB
         self._bitrate.start()
         await self._start_speakers()
+        self._start_device_monitor()
         self._stop_meter()
         if self._microphone is None:
             self._microphone = self._open_microphone()
@@ -334,6 +336,42 @@ class Call:
         if self.media.camera_on:
             await self.set_camera(True)
         self._set_state(ConnectionState.CONNECTED)
+
+    def _start_device_monitor(self) -> None:
+        """Hot-plug during the call: a device added or removed is noticed within a second;
+        when the microphone or speakers in use disappear, the system default takes over (and
+        the remembered choice returns when it is plugged back)."""
+        uses_devices = self.media.microphone not in (NONE, SYNTHETIC_MICROPHONE) or \
+            self.media.speaker != NONE
+        if self._device_monitor is not None or not uses_devices:
+            return
+        from visio_desktop.media.devices import DeviceMonitor
+
+        preferences = {kind: choice for kind, choice in (("input", self.media.microphone),
+                                                          ("output", self.media.speaker))
+                       if choice not in (DEFAULT, "", NONE, SYNTHETIC_MICROPHONE)}
+        try:
+            monitor = DeviceMonitor(self._backend(), preferences=preferences)
+        except Exception as exc:
+            log.info("no device monitor: %s", exc)
+            return
+        changed = self._thread_safe(self._device_changed)
+        lost = self._thread_safe(self._device_lost)
+        monitor.active_device_changed.connect(changed)
+        monitor.active_device_lost.connect(lost)
+        monitor.start()
+        self._device_monitor = monitor
+
+    def _device_changed(self, kind: str, device: Any) -> None:
+        if kind == "input" and hasattr(self._microphone, "set_device"):
+            self._microphone.set_device(device)
+        elif kind == "output" and self._mixer is not None:
+            self._mixer.set_device(device)
+
+    def _device_lost(self, kind: str, device: Any) -> None:
+        self._publish(NoticeRaised(Notice(
+            "microphone_lost" if kind == "input" else "speaker_lost",
+            (getattr(device, "label", "") or getattr(device, "name", ""),))))
 
     async def _start_speakers(self) -> None:
         if self.media.speaker == NONE or self._mixer is not None:
@@ -369,6 +407,9 @@ class Call:
         if self._bitrate is not None:
             self._bitrate.stop()
             self._bitrate = None
+        if self._device_monitor is not None:
+            monitor, self._device_monitor = self._device_monitor, None
+            await asyncio.get_running_loop().run_in_executor(None, monitor.stop)
         if self._lobby_watcher is not None:
             await self._lobby_watcher.close()
         if self.admin is not None:

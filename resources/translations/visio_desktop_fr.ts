@@ -218,6 +218,16 @@
         <source>You are speaking while muted</source>
         <translation>Vous parlez alors que votre micro est coupé</translation>
     </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="83"/>
+        <source>Microphone {0} disconnected: using the system&apos;s default</source>
+        <translation>Micro {0} débranché&#xa0;: utilisation du micro par défaut du système</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="84"/>
+        <source>Speakers {0} disconnected: using the system&apos;s default</source>
+        <translation>Haut-parleurs {0} débranchés&#xa0;: utilisation de la sortie par défaut du système</translation>
+    </message>
 </context>
 <context>
     <name>CallActions</name>

@@ -80,6 +80,8 @@ def notice_text(notice: Notice) -> str:
         "screenRecordingStarted": _t("Recording started"),
         "screenRecordingStopped": _t("Recording stopped"),
         "speaking_while_muted": _t("You are speaking while muted"),
+        "microphone_lost": _t("Microphone {0} disconnected: using the system's default"),
+        "speaker_lost": _t("Speakers {0} disconnected: using the system's default"),
     }
     text = texts.get(notice.kind, "")
     return text.format(arg) if text else ""
