@@ -131,6 +131,8 @@ class Call:
         self.hand_raiser: HandRaiser = self._raise_hand_with_attributes
         # a Visio meeting renames through Visio's API (its tokens cannot update metadata)
         self.renamer: Callable[[str], Awaitable[None]] | None = None
+        # asks the instance to start live captions (Visio's start-subtitle), when it can
+        self.subtitle_starter: Callable[[], Awaitable[None]] | None = None
         self.frames.on_view = self._view_changed
         self.admin: Any = None  # AdminActions (net/room_admin.py) when we may moderate
         self._lobby_watcher: Any = None
@@ -606,6 +608,14 @@ class Call:
         await self._admin().admit(participant_id, allow)
         if self._lobby_watcher is not None:
             await self._lobby_watcher.refresh()
+
+    async def start_captions(self) -> bool:
+        """Ask for live captions (once per call); False when this meeting cannot."""
+        if self.subtitle_starter is None:
+            return False
+        starter, self.subtitle_starter = self.subtitle_starter, None
+        await starter()
+        return True
 
     def set_video_view(self, key: str, width: int, height: int) -> None:
         """Thread-safe: the UI paints ``key`` at (width, height), or hides it with (0, 0).

@@ -490,18 +490,23 @@
         <translation>Ouvrir le chat</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="359"/>
-        <location filename="../../visio_desktop/ui/call_page.py" line="363"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="352"/>
+        <source>Live captions are starting…</source>
+        <translation>Les sous-titres en direct démarrent…</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/call_page.py" line="365"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="369"/>
         <source>Keyboard shortcuts</source>
         <translation>Raccourcis clavier</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="362"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="368"/>
         <source>Action</source>
         <translation>Action</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="362"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="368"/>
         <source>Shortcut</source>
         <translation>Raccourci</translation>
     </message>
@@ -779,7 +784,7 @@
     </message>
     <message>
         <location filename="../../visio_desktop/ui/home.py" line="116"/>
-        <location filename="../../visio_desktop/ui/home.py" line="201"/>
+        <location filename="../../visio_desktop/ui/home.py" line="213"/>
         <source>Not signed in — you join meetings as a guest.</source>
         <translation>Non connecté — vous rejoignez les réunions en tant qu&apos;invité.</translation>
     </message>
@@ -806,24 +811,30 @@
         <translation>Créer une réunion Visio</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="132"/>
+        <location filename="../../visio_desktop/ui/home.py" line="131"/>
         <location filename="../../visio_desktop/ui/home.py" line="135"/>
+        <source>Your meetings</source>
+        <translation>Vos réunions</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/home.py" line="142"/>
+        <location filename="../../visio_desktop/ui/home.py" line="145"/>
         <source>Recent meetings</source>
         <translation>Réunions récentes</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="139"/>
+        <location filename="../../visio_desktop/ui/home.py" line="149"/>
         <source>Meetings you join appear here.</source>
         <translation>Les réunions que vous rejoignez apparaissent ici.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="144"/>
-        <location filename="../../visio_desktop/ui/home.py" line="146"/>
+        <location filename="../../visio_desktop/ui/home.py" line="154"/>
+        <location filename="../../visio_desktop/ui/home.py" line="156"/>
         <source>Settings</source>
         <translation>Paramètres</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/home.py" line="199"/>
+        <location filename="../../visio_desktop/ui/home.py" line="211"/>
         <source>Signed in as {0}</source>
         <translation>Connecté en tant que {0}</translation>
     </message>
@@ -833,13 +844,13 @@
     <message>
         <location filename="../../visio_desktop/ui/main_window.py" line="55"/>
         <location filename="../../visio_desktop/ui/main_window.py" line="94"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="591"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="614"/>
         <source>Visio</source>
         <translation>Visio</translation>
     </message>
     <message>
         <location filename="../../visio_desktop/ui/main_window.py" line="254"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="466"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="489"/>
         <source>Meeting on this computer</source>
         <translation>Réunion sur cet ordinateur</translation>
     </message>
@@ -869,27 +880,27 @@
         <translation>Aucun</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="418"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="437"/>
         <source>Signing in needs the Qt WebEngine component.</source>
         <translation>La connexion nécessite le composant Qt WebEngine.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="479"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="502"/>
         <source>End meeting</source>
         <translation>Terminer la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="480"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="503"/>
         <source>End the meeting for everyone</source>
         <translation>Terminer la réunion pour tous</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="488"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="511"/>
         <source>Visio — {0}</source>
         <translation>Visio — {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="569"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="592"/>
         <source>The meeting ended: {0}</source>
         <translation>La réunion est terminée&#xa0;: {0}</translation>
     </message>

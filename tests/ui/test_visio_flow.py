@@ -44,6 +44,7 @@ def _join(qtbot: QtBot, window: MainWindow, link: str, name: str) -> None:
 
 def test_waiting_room_then_admitted_then_hand_raised(qtbot: QtBot, window: MainWindow,
                                                      visio_contract: VisioContract) -> None:
+    visio_contract.subtitle_enabled = True
     room_id = visio_contract.add_room("abc-defg-hij", "restricted")
     _join(qtbot, window, f"{visio_contract.url}/abc-defg-hij", "Claire")
     prejoin = window.prejoin
@@ -63,6 +64,10 @@ def test_waiting_room_then_admitted_then_hand_raised(qtbot: QtBot, window: MainW
     qtbot.waitUntil(lambda: page.snapshot.local.hand_raised, timeout=10000)
     calls = [r for r in visio_contract.requests if r.path.endswith("/toggle-hand/")]
     assert calls and calls[-1].method == "POST"
+
+    # captions: the instance enables them, turning them on asks Visio to start them
+    page.actions_.captions.trigger()
+    qtbot.waitUntil(lambda: bool(visio_contract.subtitles_started), timeout=10000)
 
 
 def test_waiting_room_denied_says_so(qtbot: QtBot, window: MainWindow,
@@ -114,6 +119,8 @@ def test_sign_in_in_the_web_view_then_create_a_meeting(qtbot: QtBot, window: Mai
     keyring.set_keyring(ring)
     try:
         visio_contract.add_user("sub-1", "camille@example.gouv.fr", "Camille Martin", "pw")
+        visio_contract.add_room("mon-equi-pee", "restricted", owner_sub="sub-1",
+                                name="Point d'équipe")
         qtbot.mouseClick(window.home.sign_in_button, Qt.MouseButton.LeftButton)
         dialog = window.sign_in_dialog
         loaded: list[bool] = []
@@ -129,6 +136,8 @@ def test_sign_in_in_the_web_view_then_create_a_meeting(qtbot: QtBot, window: Mai
         qtbot.waitUntil(lambda: window.home.sign_out_button.isVisible(), timeout=20000)
         assert "Camille Martin" in window.home.account_label.text()
         assert ring.items, "the session is kept in the keyring"
+        qtbot.waitUntil(lambda: window.home.rooms_list.count() == 1, timeout=10000)
+        assert window.home.rooms_list.item(0).text() == "Point d'équipe"
         qtbot.mouseClick(window.home.create_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: window.prejoin is not None, timeout=10000)
         assert window.target is not None and window.target.link is not None

@@ -346,6 +346,12 @@ class CallPage(QWidget):
         self.captions_overlay.setVisible(on)
         if on:
             self.captions_overlay.raise_()
+            if self.call.subtitle_starter is not None:  # a Visio meeting: ask for captions
+                self.ops.run(self.call.start_captions(),
+                             on_success=lambda started: started and self.toast(
+                                 self.tr("Live captions are starting…")),
+                             on_failure=lambda exc: self.toast(error_text(exc)),
+                             what="start captions")
 
     def _fullscreen_toggled(self, on: bool) -> None:
         window = self.window()

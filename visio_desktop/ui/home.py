@@ -128,6 +128,16 @@ class HomePage(QWidget):
         self.create_button.setObjectName("secondary")
         self.create_button.clicked.connect(self.create_requested)
         self.create_button.hide()
+        self.rooms_label = QLabel(self.tr("Your meetings"))
+        self.rooms_label.setObjectName("section")
+        self.rooms_list = QListWidget()
+        self.rooms_list.setObjectName("recent")
+        self.rooms_list.setAccessibleName(self.tr("Your meetings"))
+        self.rooms_list.setMaximumHeight(160)
+        self.rooms_list.itemActivated.connect(self._join_recent)
+        self.rooms_label.setBuddy(self.rooms_list)
+        self.rooms_label.hide()
+        self.rooms_list.hide()
 
         recent_label = QLabel(self.tr("Recent meetings"))
         recent_label.setObjectName("section")
@@ -161,6 +171,8 @@ class HomePage(QWidget):
         layout.addWidget(self.host_button)
         layout.addWidget(host_note)
         layout.addWidget(self.create_button)
+        layout.addWidget(self.rooms_label)
+        layout.addWidget(self.rooms_list)
         layout.addSpacing(12)
         layout.addWidget(recent_label)
         layout.addWidget(self.recent_list)
@@ -203,6 +215,17 @@ class HomePage(QWidget):
         self.sign_in_button.setVisible(not name)
         self.sign_out_button.setVisible(bool(name))
         self.create_button.setVisible(bool(name))
+
+    def set_rooms(self, rooms: list[tuple[str, str]]) -> None:
+        """The signed-in user's meetings on the instance: (title, link)."""
+        self.rooms_list.clear()
+        for title, link in rooms:
+            item = QListWidgetItem(title)
+            item.setData(Qt.ItemDataRole.UserRole, link)
+            item.setToolTip(link)
+            self.rooms_list.addItem(item)
+        self.rooms_label.setVisible(bool(rooms))
+        self.rooms_list.setVisible(bool(rooms))
 
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)

@@ -341,6 +341,11 @@ class MainWindow(QMainWindow):
         services = VisioServices.for_access(client, access)
         services.attach(call)  # hand raise through Visio's API
         call.renamer = services.rename
+        try:
+            if (await client.config()).subtitles_enabled:
+                call.subtitle_starter = services.start_subtitles
+        except Exception as exc:  # the configuration is optional for joining
+            log.info("instance configuration unavailable: %s", exc)
         await call.join(access.livekit_url, access.token)
         role = call.room.local_participant.attributes.get("room_role", "")
         if role in ("owner", "administrator"):
@@ -405,8 +410,22 @@ class MainWindow(QMainWindow):
                     "session_expired" else ""
             return user.full_name or user.email, ""
 
-        self.ops.run(who(), on_success=lambda r: self.home.set_account(*r),
-                     on_failure=lambda _exc: None, what="account")
+        async def rooms() -> list[tuple[str, str]]:
+            client = self._client_for(link)
+            if not client.signed_in:
+                return []
+            return [(room.name or room.slug, f"{link.instance}/{room.slug}")
+                    for room in await client.list_rooms()]
+
+        def shown(result: tuple[str | None, str]) -> None:
+            self.home.set_account(*result)
+            if result[0]:
+                self.ops.run(rooms(), on_success=self.home.set_rooms,
+                             on_failure=lambda _exc: None, what="my meetings")
+            else:
+                self.home.set_rooms([])
+
+        self.ops.run(who(), on_success=shown, on_failure=lambda _exc: None, what="account")
 
     def sign_in(self) -> None:
         from visio_desktop.ui.sign_in import SignInDialog
@@ -431,8 +450,12 @@ class MainWindow(QMainWindow):
 
     def sign_out(self) -> None:
         link = self._instance_link()
-        self.ops.run(self._client_for_coro(link, "sign_out"),
-                     on_success=lambda _r: self.home.set_account(None), what="sign out")
+        def signed_out(_result: object) -> None:
+            self.home.set_account(None)
+            self.home.set_rooms([])
+
+        self.ops.run(self._client_for_coro(link, "sign_out"), on_success=signed_out,
+                     what="sign out")
 
     async def _client_for_coro(self, link: MeetingLink, method: str) -> Any:
         return await getattr(self._client_for(link), method)()
