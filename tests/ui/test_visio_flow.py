@@ -138,6 +138,17 @@ def test_sign_in_in_the_web_view_then_create_a_meeting(qtbot: QtBot, window: Mai
         assert ring.items, "the session is kept in the keyring"
         qtbot.waitUntil(lambda: window.home.rooms_list.count() == 1, timeout=10000)
         assert window.home.rooms_list.item(0).text() == "Point d'équipe"
+        # Visio's session ends: a silent sign-in (the identity provider still knows us) brings
+        # it back with no window shown
+        visio_contract.expire_sessions()
+        before = len([r for r in visio_contract.requests if r.path.endswith("/callback/")])
+        window.refresh_account()
+        qtbot.waitUntil(lambda: len([r for r in visio_contract.requests
+                                     if r.path.endswith("/callback/")]) > before,
+                        timeout=20000)
+        qtbot.waitUntil(lambda: "Camille Martin" in window.home.account_label.text(),
+                        timeout=20000)
+        assert not window.sign_in_dialog.isVisible()
         qtbot.mouseClick(window.home.create_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: window.prejoin is not None, timeout=10000)
         assert window.target is not None and window.target.link is not None

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 
 import aioice.ice
 import aioice.turn
-from aiortc import RTCPeerConnection, rtcdtlstransport
+from aiortc import RTCPeerConnection, RTCRtpReceiver, rtcdtlstransport
 from aiortc import codecs as aiortc_codecs
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
 from aiortc.rtp import RtpPacket
 
@@ -90,6 +91,23 @@ class _Pacer:
         self.tokens -= size
 
 
+#: Packets a video jitter buffer holds (a power of 2); it must hold a whole frame. aiortc's 512
+#: (~600 kB) is less than a 1080p keyframe of dense text (over 1 MB): the buffer then drops the
+#: frame's start to make room and flags picture loss, the keyframe that PLI asks for is as large
+#: and is lost the same way, and the picture freezes for good.
+VIDEO_JITTER_PACKETS = 4096
+
+_original_receiver_init = RTCRtpReceiver.__init__
+
+
+def _receiver_init(self: RTCRtpReceiver, kind: str, transport: rtcdtlstransport.RTCDtlsTransport
+                   ) -> None:
+    _original_receiver_init(self, kind, transport)
+    if kind == "video":
+        self._RTCRtpReceiver__jitter_buffer = JitterBuffer(  # type: ignore[attr-defined]
+            capacity=VIDEO_JITTER_PACKETS, is_video=True)
+
+
 _original_send_rtp = rtcdtlstransport.RTCDtlsTransport._send_rtp
 
 
@@ -116,6 +134,7 @@ def install() -> None:
             video.append(RTCRtpHeaderExtensionParameters(id=ext_id, uri=uri))
     rtcdtlstransport.RtpRouter.route_rtp = _route_rtp  # type: ignore[method-assign]
     rtcdtlstransport.RTCDtlsTransport._send_rtp = _paced_send_rtp  # type: ignore[method-assign]
+    RTCRtpReceiver.__init__ = _receiver_init  # type: ignore[method-assign]
     aioice.ice.get_host_addresses = _get_host_addresses
     # aioice sizes every ICE socket's receive buffer with this (256 KiB by default): a 1080p
     # keyframe is hundreds of packets, and while the event loop is busy (decoding, painting)

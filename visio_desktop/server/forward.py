@@ -29,6 +29,8 @@ from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci, unwrap_rtx
 from livekit.protocol import models
 
+from visio_desktop.net.aiortc_ext import VIDEO_JITTER_PACKETS  # a whole 1080p keyframe
+
 log = logging.getLogger(__name__)
 
 PLI_MIN_INTERVAL_S = 0.25
@@ -350,7 +352,7 @@ class TrackForwarder:
             layer.stats = StreamStatistics(clock_rate)
             if self.kind == "video":
                 layer.nack = NackGenerator()
-                layer.jitter = JitterBuffer(capacity=512, is_video=True)
+                layer.jitter = JitterBuffer(capacity=VIDEO_JITTER_PACKETS, is_video=True)
             self.layers[rid] = layer
         return layer
 

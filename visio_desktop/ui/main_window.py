@@ -418,6 +418,10 @@ class MainWindow(QMainWindow):
                     for room in await client.list_rooms()]
 
         def shown(result: tuple[str | None, str]) -> None:
+            if result[0] is None and result[1] == error_text(_Expired()) \
+                    and not getattr(self, "_silent_tried", False):
+                self._silent_tried = True  # once per run
+                self.sign_in(silent=True)
             self.home.set_account(*result)
             if result[0]:
                 self.ops.run(rooms(), on_success=self.home.set_rooms,
@@ -427,12 +431,14 @@ class MainWindow(QMainWindow):
 
         self.ops.run(who(), on_success=shown, on_failure=lambda _exc: None, what="account")
 
-    def sign_in(self) -> None:
+    def sign_in(self, silent: bool = False) -> None:
+        """ProConnect in the web view; ``silent``: try without showing anything (the identity
+        provider's session may still be alive), for an expired Visio session."""
         from visio_desktop.ui.sign_in import SignInDialog
 
         link = self._instance_link()
         try:
-            dialog = self.sign_in_dialog = SignInDialog(link.instance, self)
+            dialog = self.sign_in_dialog = SignInDialog(link.instance, self, silent=silent)
         except ImportError:
             self.home.show_error(self.tr("Signing in needs the Qt WebEngine component."))
             return
@@ -446,7 +452,8 @@ class MainWindow(QMainWindow):
                          what="sign in")
 
         dialog.signed_in.connect(adopt)
-        dialog.open()
+        if not silent:
+            dialog.open()
 
     def sign_out(self) -> None:
         link = self._instance_link()
@@ -616,6 +623,10 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.home)
         self.home.link_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         self.left.emit()
+
+
+class _Expired(Exception):
+    code = "session_expired"
 
 
 def _config_cache(instance: str) -> Any:

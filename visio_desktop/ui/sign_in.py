@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from PySide6.QtCore import QUrl, Signal
@@ -31,6 +32,22 @@ def prepare_web_engine() -> None:
             os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
 
 
+_profile: object = None
+
+
+def shared_profile() -> object:
+    """One off-the-record web profile for the whole run: nothing reaches the disk, and the
+    identity provider's own session survives between sign-ins, so that a silent re-login
+    (``silent=True``) works when Visio's session ends during the run."""
+    global _profile
+    if _profile is None:
+        from PySide6.QtWebEngineCore import QWebEngineProfile
+        from PySide6.QtWidgets import QApplication
+
+        _profile = QWebEngineProfile(QApplication.instance())
+    return _profile
+
+
 def login_url(instance: str, *, silent: bool = False) -> str:
     back = quote(f"{instance}/", safe="")
     return f"{instance}/api/v1.0/authenticate/?returnTo={back}" + ("&silent=true" if silent
@@ -45,7 +62,7 @@ class SignInDialog(QDialog):
                  silent: bool = False) -> None:
         super().__init__(parent)
         prepare_web_engine()
-        from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
+        from PySide6.QtWebEngineCore import QWebEnginePage
         from PySide6.QtWebEngineWidgets import QWebEngineView
 
         self.instance = instance.rstrip("/")
@@ -54,7 +71,8 @@ class SignInDialog(QDialog):
         self.resize(520, 680)
         self.cookies: dict[str, str] = {}
         self._done = False
-        self.profile = QWebEngineProfile(self)  # off the record: no cookie ever on disk
+        self.silent = silent
+        self.profile: Any = shared_profile()  # off the record: no cookie ever on disk
         self.page = QWebEnginePage(self.profile, self)
         self.view = QWebEngineView(self)
         self.view.setPage(self.page)
@@ -67,6 +85,7 @@ class SignInDialog(QDialog):
         layout.addWidget(self.view, 1)
         layout.addWidget(cancel)
         self.profile.cookieStore().cookieAdded.connect(self._cookie_added)
+        self.profile.cookieStore().loadAllCookies()  # those already held (an earlier sign-in)
         self.page.loadFinished.connect(self._loaded)
         self.page.urlChanged.connect(self._url_changed)
         self.page.load(QUrl(login_url(self.instance, silent=silent)))
@@ -89,6 +108,11 @@ class SignInDialog(QDialog):
             return
         self.status.setText(self.tr("Sign in with your ProConnect account."))
         self._check_done()
+        url = self.page.url()
+        if self.silent and not self._done and url.host() == self.host \
+                and url.path() in ("", "/"):
+            self.failed.emit("session_expired")  # the identity provider wants a real login
+            self.reject()
 
     def _check_done(self) -> None:
         """Done once the flow is back where it was asked to return (the instance's home page)
@@ -104,6 +128,7 @@ class SignInDialog(QDialog):
         self.accept()
 
     def done(self, result: int) -> None:
+        self.profile.cookieStore().cookieAdded.disconnect(self._cookie_added)
         self.page.loadFinished.disconnect(self._loaded)
         self.view.setPage(None)  # type: ignore[arg-type]
         self.page.deleteLater()
