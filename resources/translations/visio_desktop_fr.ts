@@ -139,92 +139,97 @@
         <translation>Vous n&apos;êtes pas connecté à la réunion.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="56"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="54"/>
+        <source>The server gave access to another meeting than the one asked for.</source>
+        <translation>Le serveur a donné accès à une autre réunion que celle demandée.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="57"/>
         <source>Only a meeting administrator can do this.</source>
         <translation>Seul un administrateur de la réunion peut faire cela.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="61"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="62"/>
         <source>Could not join the meeting: {0}</source>
         <translation>Impossible de rejoindre la réunion&#xa0;: {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="63"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="64"/>
         <source>Network error: {0}</source>
         <translation>Erreur réseau&#xa0;: {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="64"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="65"/>
         <source>Something went wrong: {0}</source>
         <translation>Une erreur s&apos;est produite&#xa0;: {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="71"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="72"/>
         <source>{0} joined the meeting</source>
         <translation>{0} a rejoint la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="72"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="73"/>
         <source>{0} left the meeting</source>
         <translation>{0} a quitté la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="73"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="74"/>
         <source>{0} raised their hand</source>
         <translation>{0} a levé la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="74"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="75"/>
         <source>{0} muted your microphone</source>
         <translation>{0} a coupé votre micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="75"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="76"/>
         <source>An administrator changed what you may share</source>
         <translation>Un administrateur a modifié ce que vous pouvez partager</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="76"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="77"/>
         <source>You were disconnected from the meeting</source>
         <translation>Vous avez été déconnecté de la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="77"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="78"/>
         <source>Connection lost, reconnecting…</source>
         <translation>Connexion perdue, reconnexion…</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="78"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="79"/>
         <source>Transcription started</source>
         <translation>Transcription démarrée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="79"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="80"/>
         <source>Transcription stopped</source>
         <translation>Transcription arrêtée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="80"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="81"/>
         <source>Recording started</source>
         <translation>Enregistrement démarré</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="81"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="82"/>
         <source>Recording stopped</source>
         <translation>Enregistrement arrêté</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="82"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="83"/>
         <source>You are speaking while muted</source>
         <translation>Vous parlez alors que votre micro est coupé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="83"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="84"/>
         <source>Microphone {0} disconnected: using the system&apos;s default</source>
         <translation>Micro {0} débranché&#xa0;: utilisation du micro par défaut du système</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="84"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="85"/>
         <source>Speakers {0} disconnected: using the system&apos;s default</source>
         <translation>Haut-parleurs {0} débranchés&#xa0;: utilisation de la sortie par défaut du système</translation>
     </message>
@@ -843,64 +848,64 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../visio_desktop/ui/main_window.py" line="55"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="94"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="614"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="95"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="623"/>
         <source>Visio</source>
         <translation>Visio</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="254"/>
-        <location filename="../../visio_desktop/ui/main_window.py" line="489"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="255"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="498"/>
         <source>Meeting on this computer</source>
         <translation>Réunion sur cet ordinateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="255"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="256"/>
         <source>Meeting {0}</source>
         <translation>Réunion {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="285"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="286"/>
         <source>System default</source>
         <translation>Par défaut du système</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="286"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="287"/>
         <source>Test pattern (synthetic)</source>
         <translation>Mire de test (synthétique)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="287"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="288"/>
         <source>Test tone (synthetic)</source>
         <translation>Son de test (synthétique)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="287"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="288"/>
         <source>None</source>
         <translation>Aucun</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="437"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="445"/>
         <source>Signing in needs the Qt WebEngine component.</source>
         <translation>La connexion nécessite le composant Qt WebEngine.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="502"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="511"/>
         <source>End meeting</source>
         <translation>Terminer la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="503"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="512"/>
         <source>End the meeting for everyone</source>
         <translation>Terminer la réunion pour tous</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="511"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="520"/>
         <source>Visio — {0}</source>
         <translation>Visio — {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/main_window.py" line="592"/>
+        <location filename="../../visio_desktop/ui/main_window.py" line="601"/>
         <source>The meeting ended: {0}</source>
         <translation>La réunion est terminée&#xa0;: {0}</translation>
     </message>
@@ -2065,32 +2070,32 @@
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../../visio_desktop/ui/sign_in.py" line="53"/>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="70"/>
         <source>Sign in to Visio</source>
         <translation>Connexion à Visio</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/sign_in.py" line="61"/>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="79"/>
         <source>Sign-in page</source>
         <translation>Page de connexion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/sign_in.py" line="62"/>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="80"/>
         <source>Loading the sign-in page…</source>
         <translation>Chargement de la page de connexion…</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/sign_in.py" line="63"/>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="81"/>
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/sign_in.py" line="87"/>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="106"/>
         <source>The sign-in page could not be loaded.</source>
         <translation>La page de connexion n&apos;a pas pu être chargée.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/sign_in.py" line="90"/>
+        <location filename="../../visio_desktop/ui/sign_in.py" line="109"/>
         <source>Sign in with your ProConnect account.</source>
         <translation>Connectez-vous avec votre compte ProConnect.</translation>
     </message>

@@ -36,6 +36,7 @@ import fractions
 import itertools
 import logging
 import os
+import statistics
 import sys
 import threading
 import time
@@ -592,11 +593,20 @@ class HardwareH264Encoder(H264Encoder):
         raise exc
 
     def _measured_fps(self) -> float:
-        """The rate frames come at, from their timestamps (30 until there are a few)."""
+        """The rate frames come at, from their timestamps (30 until there are a few).
+
+        The median interval, not the mean: the sender pulls no frame while it sends a large
+        one (a 1080p keyframe of text is ~1 MB, most of a second), and a source that skips the
+        slots it missed leaves one long gap. Counted in a mean, that gap lowered the rate, the
+        reopen at that rate started with a larger IDR (more bits a frame), which left a longer
+        gap, and so on down to 2 fps of ever larger keyframes."""
         history = self._pts_history
         if len(history) < 4 or history[-1] <= history[0]:
             return float(FRAME_RATE)
-        return min(60.0, max(1.0, (len(history) - 1) / (history[-1] - history[0])))
+        interval = statistics.median(b - a for a, b in zip(history, history[1:]))
+        if interval <= 0:
+            return float(FRAME_RATE)
+        return min(60.0, max(1.0, 1.0 / interval))
 
     def _note_pts(self, frame: av.VideoFrame) -> None:
         if frame.pts is None or frame.time_base is None:
@@ -756,7 +766,7 @@ def apply_bitrate(sender: Any, bitrate: int, *, ceiling: int | None = None) -> b
     return True
 
 
-FPS_WINDOW = 4  # frames whose timestamps give the frame rate rate control assumes
+FPS_WINDOW = 8  # frames whose timestamps give the frame rate rate control assumes
 
 # --- content-aware bitrate --------------------------------------------------------------------
 

@@ -85,6 +85,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "lobby_timeout": "Nobody let you into the meeting in time.",
     "lobby_cancelled": "You left the waiting room.",
     "session_expired": "Your session has expired: sign in again.",
+    "wrong_room": "The server gave access to another meeting than the one asked for.",
 }
 """Every ``ApiError.code`` and its English text; the UI translates by code."""
 

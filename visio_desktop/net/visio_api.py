@@ -230,7 +230,26 @@ def _livekit(data: Any, slug: str, room_id: str, access_level: str) -> RoomAcces
             isinstance(data.get(k), str) and data.get(k) for k in ("url", "room", "token")):
         raise _bad("livekit block")
     register_secret(data["token"])
+    token_room = _token_room(data["token"])
+    if token_room is not None and token_room != data["room"]:
+        log.warning("the join token names another room than the answer")
+        raise ApiError("wrong_room")
     return RoomAccess(data["url"], data["room"], data["token"], slug, room_id, access_level)
+
+
+def _token_room(token: str) -> str | None:
+    """The room a LiveKit token grants (read, not verified: the SFU verifies it), or None
+    when it cannot be read. A token for another room would silently put us in the wrong
+    meeting."""
+    import base64
+
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        room = claims.get("video", {}).get("room")
+    except (IndexError, ValueError, AttributeError):
+        return None
+    return room if isinstance(room, str) and room else None
 
 
 def parse_room(data: Any, slug: str) -> RoomAccess:

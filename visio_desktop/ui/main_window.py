@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._clients: dict[str, Any] = {}  # VisioClient per instance (engine thread)
         self._session_store: Any = None
         self._lobby_cancel: Any = None
+        self.lobby_timeout_s = 600.0  # Visio's web app gives up after 10 minutes too
         self.stack.addWidget(self.home)
 
         self.call: Call | None = None
@@ -337,6 +338,7 @@ class MainWindow(QMainWindow):
         client = self._client_for(target.link)
         cancel = self._lobby_cancel = asyncio.Event()
         access = await client.join(target.link.slug, name, cancel=cancel,
+                                   lobby_timeout_s=self.lobby_timeout_s,
                                    on_lobby=lambda _lobby: self.lobby_waiting.emit())
         services = VisioServices.for_access(client, access)
         services.attach(call)  # hand raise through Visio's API
