@@ -350,3 +350,14 @@ async def test_loopback_h264_with_our_encoder() -> None:
             task.cancel()
         await pc1.close()
         await pc2.close()
+
+
+def test_one_long_gap_does_not_lower_the_measured_frame_rate() -> None:
+    """A big frame can hold the sender for most of a second: the capture skips the slots it
+    missed, which leaves one long gap. Rate control must keep the real rate (the median gap),
+    or a reopen at a lower rate makes the next keyframe bigger, and so on."""
+    enc = HardwareH264Encoder("libx264")
+    enc._pts_history = [0.0, 0.1, 0.2, 0.3, 1.1, 1.2, 1.3, 1.4]  # 10 fps with one stall
+    assert enc._measured_fps() == pytest.approx(10.0)
+    enc._pts_history = [i / 15 for i in range(8)]
+    assert enc._measured_fps() == pytest.approx(15.0)

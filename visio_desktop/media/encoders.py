@@ -603,7 +603,7 @@ class HardwareH264Encoder(H264Encoder):
         history = self._pts_history
         if len(history) < 4 or history[-1] <= history[0]:
             return float(FRAME_RATE)
-        interval = statistics.median(b - a for a, b in zip(history, history[1:]))
+        interval = statistics.median(b - a for a, b in itertools.pairwise(history))
         if interval <= 0:
             return float(FRAME_RATE)
         return min(60.0, max(1.0, 1.0 / interval))
