@@ -492,9 +492,10 @@ class Call:
                 track: MediaStreamTrack = PatternVideoTrack(1280, 720, fps,
                                                             source="screen_share")
             else:
-                from visio_desktop.media.screen import ScreenCaptureTrack
+                # mss where it can capture, Qt (the desktop portal) on Wayland
+                from visio_desktop.media.qt_capture import create_screen_track
 
-                track = ScreenCaptureTrack(target, fps=fps)
+                track = create_screen_track(target, fps=fps)
         except Exception as exc:
             self._set_local(screen_error=f"screen sharing unavailable: {exc}",
                             screen_sharing=False)

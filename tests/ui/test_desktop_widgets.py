@@ -433,3 +433,17 @@ def test_mini_window_muted_speaker_without_video(qtbot: QtBot) -> None:
     assert not mini.video.has_image()
     mini.set_snapshot(CallSnapshot())
     assert mini.speaker_text() == "Nobody else is here"
+
+
+def test_picker_on_wayland_offers_the_system_dialog(qtbot: QtBot,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Wayland nothing can be listed: one entry hands the choice to the desktop portal."""
+    from visio_desktop.media.qt_capture import PortalTarget
+    from visio_desktop.ui.screen_picker import ScreenPicker
+
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+    picker = ScreenPicker(list_screens=lambda: pytest.fail("mss cannot list on Wayland"),
+                          list_windows=lambda: [], thumbnail=lambda *a, **k: None)
+    qtbot.addWidget(picker)
+    target = picker.selected_target()
+    assert isinstance(target, PortalTarget)

@@ -71,8 +71,8 @@ DEFAULT_FPS = 10.0
 MAX_FPS = 60.0
 
 WAYLAND_MESSAGE = (
-    "Screen sharing is not supported on Wayland yet (it needs the xdg-desktop-portal "
-    "ScreenCast portal). Log into an X11 session (e.g. 'GNOME on Xorg') to share your screen."
+    "mss cannot capture a Wayland session: screens there are shared through the desktop portal "
+    "(media/qt_capture.py), which asks the user in the system dialog."
 )
 
 

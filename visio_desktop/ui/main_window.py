@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
     def _update_share_indicator(self, sharing: bool) -> None:
         """A border around what is shared and a "Stop sharing" bar, while sharing."""
         target = self._share_target
-        if sharing and target is not None and hasattr(target, "width"):
+        if sharing and target is not None and getattr(target, "width", 0) > 0:
             if self.share_indicator is None:
                 from visio_desktop.ui.share_indicator import ShareIndicator
 

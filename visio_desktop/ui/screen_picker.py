@@ -245,6 +245,11 @@ class ScreenPicker(QDialog):
     # -- listing -----------------------------------------------------------------------------
 
     def _populate(self) -> None:
+        from visio_desktop.media.qt_capture import portal_target, wayland_session
+
+        if wayland_session():
+            self._populate_portal(portal_target())
+            return
         try:
             screens = self._list_screens()
         except ScreenCaptureUnsupported as exc:
@@ -277,6 +282,20 @@ class ScreenPicker(QDialog):
         if self._pending:
             self._poll.start()
 
+    def _populate_portal(self, target: Any) -> None:
+        """Wayland: the system's own dialog (the desktop portal) chooses the screen or window
+        once sharing starts; nothing can be listed or previewed before."""
+        item = QListWidgetItem(self._placeholder(target),
+                               self.tr("Choose in the system dialog"))
+        item.setData(_TARGET_ROLE, target)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole,
+                     self.tr("Choose the screen or window in the system dialog"))
+        item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self._screens.grid.addItem(item)
+        self._screens.grid.setCurrentRow(0)
+        self._windows.show_message(self.tr(
+            "The system dialog also lets you choose a single window."))
+
     def _screen_label(self, screen: ScreenInfo) -> str:
         size = self.tr("{width} × {height}").format(width=screen.width, height=screen.height)
         if screen.primary:
@@ -299,8 +318,11 @@ class ScreenPicker(QDialog):
 
     def _placeholder(self, target: Target) -> QPixmap:
         width = ICON_SIZE.width()
-        height = max(1, min(ICON_SIZE.height(),
-                            round(width * target.height / max(1, target.width))))
+        if target.width <= 0 or target.height <= 0:  # unknown until chosen (the portal)
+            height = min(ICON_SIZE.height(), width * 9 // 16)
+        else:
+            height = max(1, min(ICON_SIZE.height(),
+                                round(width * target.height / max(1, target.width))))
         pixmap = QPixmap(width, height)
         pixmap.fill(self.palette().color(QPalette.ColorRole.Mid))
         return pixmap
