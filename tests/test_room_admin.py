@@ -6,6 +6,7 @@ embedded server's RoomService, ``VisioAdmin`` against the Visio contract server,
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,11 +16,12 @@ from livekit.protocol import models
 from tests.conftest import ServerThread
 from tests.support.visio_contract import VisioContract
 from visio_desktop.media.synthetic_tracks import ToneAudioTrack
-from visio_desktop.net.data import ParticipantMuted, hand_attributes
+from visio_desktop.net.data import ParticipantMuted, PermissionsRemoved, hand_attributes
 from visio_desktop.net.http import ApiError, HttpClient, RetryPolicy
 from visio_desktop.net.participant import LocalTrackPublication
 from visio_desktop.net.room import Room
 from visio_desktop.net.room_admin import (
+    PUBLISH_SOURCES,
     AdminActions,
     LobbyWatcher,
     LocalAdmin,
@@ -392,3 +394,159 @@ async def test_visio_admin_admits_and_denies_waiting_participants(
             await watcher.close()
     enters = [r for r in visio_contract.requests if r.path.endswith("/enter/")]
     assert [r.status for r in enters] == [200, 200, 404]
+
+
+# -- roles and who may publish what ---------------------------------------------------------------
+
+def removed_packets(inbox: Inbox) -> list[models.DataPacket]:
+    return [p for p in inbox.packets if p.WhichOneof("value") == "user"
+            and b"permissionsRemoved" in p.user.payload]
+
+
+def assert_removed_packet(inbox: Inbox, sender: str, target: str, payload: bytes) -> None:
+    """What usePublishSourcesManager → useNotifyParticipants publishes, byte for byte."""
+    [packet] = removed_packets(inbox)
+    assert packet.participant_identity == sender
+    assert packet.kind == models.DataPacket.Kind.RELIABLE
+    assert not packet.user.HasField("topic")
+    assert target in packet.destination_identities
+    assert packet.user.payload == payload
+    assert any(isinstance(n, PermissionsRemoved) and n.sender_identity == sender
+               for n in inbox.notifications)
+
+
+async def test_local_admin_limits_publishing_and_sets_roles(
+        room_server: ServerThread, local_meeting: tuple[Room, Room, str]) -> None:
+    host, bob, token = local_meeting
+    inbox = Inbox(bob)
+    admin = LocalAdmin(host, room_server.url, token)
+    try:
+        assert await admin.publish_sources() == list(PUBLISH_SOURCES)
+        microphone = await publish_microphone(bob)
+        seen = host.remote_participants["bob"]
+        await eventually(lambda: microphone.sid in seen.track_publications, what="bob's mic")
+        await data_ready(host, bob, inbox)
+
+        # members may now only turn their camera on: the server unpublishes bob's microphone
+        assert await admin.set_publish_sources(["camera"]) == ["camera"]
+        camera_only = [models.TrackSource.CAMERA]
+        await eventually(lambda: bob.local_participant.permission is not None and list(
+            bob.local_participant.permission.can_publish_sources) == camera_only,
+            what="bob's permission")
+        assert bob.local_participant.permission.can_publish
+        assert bob.local_participant.permission.can_update_metadata  # the rest is kept
+        await eventually(lambda: microphone.sid not in seen.track_publications,
+                         what="bob's microphone unpublished")
+        await eventually(lambda: removed_packets(inbox), what="the permissionsRemoved packet")
+        assert_removed_packet(inbox, "host", "bob", b'{"type":"permissionsRemoved","data":'
+                              b'{"removedSources":["microphone","screen_share",'
+                              b'"screen_share_audio"]}}')
+        # the configuration is in the room metadata, as Visio's backend puts it (§5.2)
+        await eventually(lambda: host.metadata, what="room metadata")
+        assert json.loads(host.metadata)["configuration"] == {"can_publish_sources": ["camera"]}
+        assert await admin.publish_sources() == ["camera"]
+
+        # a role: the room_role attribute, seen by everyone (moderation stays with the host)
+        await admin.set_role("bob", "administrator")
+        await eventually(lambda: seen.attributes.get("room_role") == "administrator",
+                         what="bob administrator for the host")
+        await eventually(lambda: bob.local_participant.attributes.get("room_role")
+                         == "administrator", what="bob administrator for himself")
+        # administrators are not limited: bob keeps his permission, and gets no packet
+        assert await admin.set_publish_sources([]) == []
+        await asyncio.sleep(0.3)
+        assert list(bob.local_participant.permission.can_publish_sources) == camera_only
+        assert len(removed_packets(inbox)) == 1
+        await admin.set_role("bob", "member")
+        await eventually(lambda: seen.attributes.get("room_role") == "member", what="demoted")
+        await admin.apply_publish_sources("bob")  # as on joining: the room's limits apply
+        await eventually(lambda: not bob.local_participant.permission.can_publish,
+                         what="bob may publish nothing")
+        assert not bob.local_participant.permission.can_publish_sources
+
+        with pytest.raises(ValueError):
+            await admin.set_role("bob", "owner")
+        with pytest.raises(ValueError):
+            await admin.set_publish_sources(["camera", "whiteboard"])
+        with pytest.raises(TwirpError) as gone:
+            await admin.set_role("nobody", "administrator")
+        assert gone.value.code == "participant_gone"
+    finally:
+        await admin.close()
+
+
+async def test_visio_admin_changes_roles_and_publish_sources(
+        visio_contract: VisioContract) -> None:
+    owner = await signed_in_owner(visio_contract)
+    visio_contract.add_user("carl", "carl@example.org", "Carl", "pw")
+    room_id = visio_contract.add_room(SLUG, "public", owner_sub="owner",
+                                      configuration={"everyone_can_mute": False})
+    host, carl, alice = Room(), Room(), Room()
+    async with owner, visio_client(visio_contract) as carl_client, \
+            visio_client(visio_contract) as guest:
+        await carl_client.adopt_session(visio_contract.login("carl"))
+        owner_access = await owner.room(SLUG, "Owner")
+        carl_access = await carl_client.room(SLUG, "Carl")
+        alice_access = await guest.room(SLUG, "Alice")
+        assert isinstance(owner_access, RoomAccess) and isinstance(carl_access, RoomAccess)
+        assert isinstance(alice_access, RoomAccess)
+        admin = VisioAdmin(owner, owner_access.api_room_id, host)
+        inbox = Inbox(alice)
+        try:
+            await host.connect(owner_access.livekit_url, owner_access.token)
+            await carl.connect(carl_access.livekit_url, carl_access.token)
+            await alice.connect(alice_access.livekit_url, alice_access.token)
+            me = alice.local_participant.identity
+            seen_carl = await eventually(lambda: host.remote_participants.get("carl"),
+                                         what="carl")
+            await eventually(lambda: host.remote_participants.get(me), what="alice")
+            assert seen_carl.attributes.get("is_authenticated") == "true"
+
+            # promote / demote an authenticated participant
+            await admin.set_role("carl", "administrator")
+            assert visio_contract.room_info(SLUG)["accesses"]["carl"] == "administrator"
+            await eventually(lambda: seen_carl.attributes.get("room_role") == "administrator",
+                             what="carl administrator")
+            await admin.set_role("carl", "member")
+            assert visio_contract.room_info(SLUG)["accesses"]["carl"] == "member"
+            await eventually(lambda: seen_carl.attributes.get("room_role") == "member",
+                             what="carl member")
+            # an anonymous participant cannot get a role: refused before asking Visio
+            with pytest.raises(ApiError) as caught:
+                await admin.set_role(me, "administrator")
+            assert caught.value.code == "not_authenticated"
+            assert str(caught.value) == error_message("not_authenticated")
+            assert "signed in" in error_message("not_authenticated")
+            roles = [r for r in visio_contract.requests
+                     if r.path.endswith("/update-participant-role/")]
+            assert [(r.method, r.status) for r in roles] == [("POST", 200), ("POST", 200)]
+
+            # who may publish what: PATCH the configuration (the rest kept), then each
+            # non-administrator's permission, then the packet
+            await data_ready(host, alice, inbox)
+            assert await admin.publish_sources() == list(PUBLISH_SOURCES)
+            assert await admin.set_publish_sources(["microphone", "camera"]) == \
+                ["camera", "microphone"]
+            assert visio_contract.room_info(SLUG)["configuration"] == {
+                "everyone_can_mute": False, "can_publish_sources": ["camera", "microphone"]}
+            patch = next(r for r in visio_contract.requests if r.method == "PATCH")
+            assert patch.path == f"/api/v1.0/rooms/{room_id}/" and patch.status == 200
+            wanted = [models.TrackSource.CAMERA, models.TrackSource.MICROPHONE]
+            for room in (alice, carl):
+                await eventually(lambda room=room: room.local_participant.permission
+                                 is not None and list(room.local_participant.permission
+                                                      .can_publish_sources) == wanted,
+                                 what="permission updated")
+            assert host.local_participant.permission is not None
+            assert len(host.local_participant.permission.can_publish_sources) == 4
+            updates = [c.request for c in visio_contract.livekit_calls
+                       if c.method == "update_participant" and "permission" in c.request]
+            assert sorted(u["identity"] for u in updates) == sorted(["carl", me])
+            await eventually(lambda: removed_packets(inbox), what="permissionsRemoved")
+            assert_removed_packet(inbox, "owner", me, b'{"type":"permissionsRemoved","data":'
+                                  b'{"removedSources":["screen_share","screen_share_audio"]}}')
+            assert await admin.publish_sources() == ["camera", "microphone"]
+        finally:
+            await alice.disconnect()
+            await carl.disconnect()
+            await host.disconnect()

@@ -605,6 +605,15 @@ class Call:
     async def lower_all_hands(self) -> None:
         await self._admin().lower_all_hands()
 
+    async def set_role(self, identity: str, role: str) -> None:
+        await self._admin().set_role(identity, role)
+
+    async def publish_sources(self) -> list[str]:
+        return list(await self._admin().publish_sources())
+
+    async def set_publish_sources(self, sources: list[str]) -> list[str]:
+        return list(await self._admin().set_publish_sources(sources))
+
     async def admit(self, participant_id: str, allow: bool) -> None:
         await self._admin().admit(participant_id, allow)
         if self._lobby_watcher is not None:
@@ -684,6 +693,9 @@ class Call:
         self._joined_at.setdefault(participant.identity, time.monotonic())
         if participant.kind == models.ParticipantInfo.Kind.AGENT:
             return
+        apply = getattr(self.admin, "apply_publish_sources", None)
+        if apply is not None:  # a local meeting: the host's limits apply to newcomers too
+            self._spawn(apply(participant.identity))
         self._publish(NoticeRaised(Notice("participant_joined", (self._name(participant),))))
 
     def _on_track_subscribed(self, track: MediaStreamTrack, pub: RemoteTrackPublication,
@@ -863,6 +875,8 @@ class Call:
             is_admin=role in ("owner", "administrator") or bool(
                 permission is not None and getattr(permission, "can_update_metadata", False)
                 and role == "owner"),
+            room_role=role,
+            is_authenticated=participant.attributes.get("is_authenticated") == "true",
             joined_at=self._joined_at.get(participant.identity, 0.0),
         )
 

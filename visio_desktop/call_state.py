@@ -46,6 +46,8 @@ class ParticipantState:
     audio_level: float = 0.0  # 0..1
     quality: Quality = Quality.UNKNOWN
     is_admin: bool = False  # room_role owner/admin, or a roomAdmin grant
+    room_role: str = ""  # "owner" | "administrator" | "member" | ""
+    is_authenticated: bool = False  # signed in with an account (Visio's attribute)
     joined_at: float = 0.0  # monotonic seconds, for a stable order
 
     @property

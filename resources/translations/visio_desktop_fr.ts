@@ -140,96 +140,101 @@
     </message>
     <message>
         <location filename="../../visio_desktop/ui/messages.py" line="54"/>
+        <source>Only participants signed in with an account can be made administrators.</source>
+        <translation>Seules les personnes connectées avec un compte peuvent devenir administratrices.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/messages.py" line="56"/>
         <source>The server gave access to another meeting than the one asked for.</source>
         <translation>Le serveur a donné accès à une autre réunion que celle demandée.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="57"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="59"/>
         <source>Only a meeting administrator can do this.</source>
         <translation>Seul un administrateur de la réunion peut faire cela.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="62"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="64"/>
         <source>Could not join the meeting: {0}</source>
         <translation>Impossible de rejoindre la réunion&#xa0;: {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="64"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="66"/>
         <source>Network error: {0}</source>
         <translation>Erreur réseau&#xa0;: {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="65"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="67"/>
         <source>Something went wrong: {0}</source>
         <translation>Une erreur s&apos;est produite&#xa0;: {0}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="72"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="74"/>
         <source>{0} joined the meeting</source>
         <translation>{0} a rejoint la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="73"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="75"/>
         <source>{0} left the meeting</source>
         <translation>{0} a quitté la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="74"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="76"/>
         <source>{0} raised their hand</source>
         <translation>{0} a levé la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="75"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="77"/>
         <source>{0} muted your microphone</source>
         <translation>{0} a coupé votre micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="76"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="78"/>
         <source>An administrator changed what you may share</source>
         <translation>Un administrateur a modifié ce que vous pouvez partager</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="77"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="79"/>
         <source>You were disconnected from the meeting</source>
         <translation>Vous avez été déconnecté de la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="78"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="80"/>
         <source>Connection lost, reconnecting…</source>
         <translation>Connexion perdue, reconnexion…</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="79"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="81"/>
         <source>Transcription started</source>
         <translation>Transcription démarrée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="80"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="82"/>
         <source>Transcription stopped</source>
         <translation>Transcription arrêtée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="81"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="83"/>
         <source>Recording started</source>
         <translation>Enregistrement démarré</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="82"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="84"/>
         <source>Recording stopped</source>
         <translation>Enregistrement arrêté</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="83"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="85"/>
         <source>You are speaking while muted</source>
         <translation>Vous parlez alors que votre micro est coupé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="84"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="86"/>
         <source>Microphone {0} disconnected: using the system&apos;s default</source>
         <translation>Micro {0} débranché&#xa0;: utilisation du micro par défaut du système</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/messages.py" line="85"/>
+        <location filename="../../visio_desktop/ui/messages.py" line="87"/>
         <source>Speakers {0} disconnected: using the system&apos;s default</source>
         <translation>Haut-parleurs {0} débranchés&#xa0;: utilisation de la sortie par défaut du système</translation>
     </message>
@@ -420,98 +425,98 @@
         <translation>Réactions</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="206"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="211"/>
         <source>{0} is waiting to join</source>
         <translation>{0} attend d&apos;entrer</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="207"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="212"/>
         <source>Open participants</source>
         <translation>Voir les participants</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="220"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="225"/>
         <source>An administrator does not allow this in this meeting</source>
         <translation>Un administrateur ne l&apos;autorise pas dans cette réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="234"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="239"/>
         <source>This meeting is being recorded</source>
         <translation>Cette réunion est en cours d&apos;enregistrement</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="235"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="240"/>
         <source>This meeting is being transcribed</source>
         <translation>Cette réunion est en cours de transcription</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="245"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="250"/>
         <source>Mute</source>
         <translation>Couper le micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="245"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="250"/>
         <source>Unmute</source>
         <translation>Activer le micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="247"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="252"/>
         <source>Stop camera</source>
         <translation>Désactiver la caméra</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="247"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="252"/>
         <source>Start camera</source>
         <translation>Activer la caméra</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="250"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="255"/>
         <source>Stop sharing</source>
         <translation>Arrêter le partage</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="250"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="255"/>
         <source>Share screen</source>
         <translation>Partager l&apos;écran</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="251"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="256"/>
         <source>Lower hand</source>
         <translation>Baisser la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="251"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="256"/>
         <source>Raise hand</source>
         <translation>Lever la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="327"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="345"/>
         <source>{0}: {1}</source>
         <translation>{0}&#xa0;: {1}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="328"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="346"/>
         <source>Open chat</source>
         <translation>Ouvrir le chat</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="352"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="370"/>
         <source>Live captions are starting…</source>
         <translation>Les sous-titres en direct démarrent…</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="365"/>
-        <location filename="../../visio_desktop/ui/call_page.py" line="369"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="383"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="387"/>
         <source>Keyboard shortcuts</source>
         <translation>Raccourcis clavier</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="368"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="386"/>
         <source>Action</source>
         <translation>Action</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/call_page.py" line="368"/>
+        <location filename="../../visio_desktop/ui/call_page.py" line="386"/>
         <source>Shortcut</source>
         <translation>Raccourci</translation>
     </message>
@@ -1040,12 +1045,13 @@
 <context>
     <name>NameEdit</name>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="92"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="126"/>
         <source>Your name</source>
+        <extracomment>the checkboxes of &quot;Meeting settings&quot; → the sources each stands for (LiveKit&apos;s names)</extracomment>
         <translation>Votre nom</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="93"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="127"/>
         <source>Enter saves the new name, Escape cancels</source>
         <translation>Entrée enregistre le nouveau nom, Échap annule</translation>
     </message>
@@ -1053,140 +1059,160 @@
 <context>
     <name>ParticipantRow</name>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="147"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="182"/>
         <source>(you)</source>
         <translation>(vous)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="148"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="183"/>
         <source>Host</source>
         <translation>Organisateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="150"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="185"/>
         <source>Hand raised</source>
         <translation>Main levée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="153"/>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="168"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="188"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="203"/>
         <source>Lower hand</source>
         <translation>Baisser la main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="155"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="190"/>
         <source>Rename</source>
         <translation>Renommer</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="157"/>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="221"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="192"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="262"/>
         <source>Pin</source>
         <translation>Épingler</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="161"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="196"/>
         <source>More actions</source>
         <translation>Plus d&apos;actions</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="166"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="201"/>
         <source>Mute</source>
         <translation>Couper le micro</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="171"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="206"/>
         <source>Remove from the meeting</source>
         <translation>Retirer de la réunion</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="201"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="208"/>
+        <source>Make administrator</source>
+        <translation>Nommer administrateur</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="211"/>
+        <source>Remove administrator rights</source>
+        <translation>Retirer les droits d&apos;administrateur</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="242"/>
         <source>{number}.</source>
         <translation>{number}.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="210"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="251"/>
         <source>Microphone off</source>
         <translation>Micro désactivé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="210"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="251"/>
         <source>Microphone on</source>
         <translation>Micro activé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="217"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="258"/>
         <source>Lower your hand</source>
         <translation>Baisser votre main</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="218"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="259"/>
         <source>Lower {name}&apos;s hand</source>
         <translation>Baisser la main de {name}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="220"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="261"/>
         <source>Change your name</source>
         <translation>Modifier votre nom</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="221"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="262"/>
         <source>Unpin</source>
         <translation>Désépingler</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="223"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="264"/>
         <source>Unpin {name}</source>
         <translation>Désépingler {name}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="223"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="264"/>
         <source>Pin {name}</source>
         <translation>Épingler {name}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="225"/>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="226"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="266"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="267"/>
         <source>More actions for {name}</source>
         <translation>Plus d&apos;actions pour {name}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="235"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="274"/>
+        <source>Make {name} an administrator of the meeting</source>
+        <translation>Nommer {name} administrateur de la réunion</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="277"/>
+        <source>Remove {name}&apos;s administrator rights</source>
+        <translation>Retirer à {name} les droits d&apos;administrateur</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="284"/>
         <source>{name} (you)</source>
         <translation>{name} (vous)</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="237"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="286"/>
         <source>Hand {number}</source>
         <translation>Main levée n°&#xa0;{number}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="239"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="288"/>
         <source>host</source>
         <translation>organisateur</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="240"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="289"/>
         <source>microphone off</source>
         <translation>micro désactivé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="241"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="290"/>
         <source>microphone on</source>
         <translation>micro activé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="243"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="292"/>
         <source>hand raised</source>
         <translation>main levée</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="245"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="294"/>
         <source>pinned</source>
         <translation>épinglé</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="246"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="295"/>
         <source>, </source>
         <translation>, </translation>
     </message>
@@ -1194,58 +1220,99 @@
 <context>
     <name>ParticipantsPanel</name>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="463"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="514"/>
         <source>Participants</source>
         <translation>Participants</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="474"/>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="475"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="525"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="526"/>
         <source>Search participants</source>
         <translation>Rechercher des participants</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="486"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="537"/>
         <source>Admit all</source>
         <translation>Tout admettre</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="488"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="539"/>
         <source>Lower all hands</source>
         <translation>Baisser toutes les mains</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="490"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="541"/>
         <source>Mute everyone</source>
         <translation>Couper le micro de tous</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="649"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="552"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="553"/>
+        <source>Meeting settings</source>
+        <translation>Paramètres de la réunion</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="554"/>
+        <source>Participants may:</source>
+        <translation>Les participants peuvent&#xa0;:</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="555"/>
+        <source>Turn on their microphone</source>
+        <translation>Activer leur micro</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="556"/>
+        <source>Participants may turn on their microphone</source>
+        <translation>Les participants peuvent activer leur micro</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="557"/>
+        <source>Turn on their camera</source>
+        <translation>Activer leur caméra</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="558"/>
+        <source>Participants may turn on their camera</source>
+        <translation>Les participants peuvent activer leur caméra</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="559"/>
+        <source>Share their screen</source>
+        <translation>Partager leur écran</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="560"/>
+        <source>Participants may share their screen</source>
+        <translation>Les participants peuvent partager leur écran</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="760"/>
         <source>Raised hands</source>
         <translation>Mains levées</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="651"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="762"/>
         <source>In the meeting ({count})</source>
         <translation>Dans la réunion ({count})</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="672"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="784"/>
         <source>Waiting to join ({count})</source>
         <translation>Salle d&apos;attente ({count})</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="674"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="786"/>
         <source>Admit everyone waiting</source>
         <translation>Admettre toutes les personnes en attente</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="678"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="790"/>
         <source>Mute everyone else</source>
         <translation>Couper le micro de tous les autres</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="728"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="842"/>
         <source>No participant matches “{query}”.</source>
         <translation>Aucun participant ne correspond à «&#xa0;{query}&#xa0;».</translation>
     </message>
@@ -1468,32 +1535,32 @@
 <context>
     <name>RemoveConfirmation</name>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="398"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="447"/>
         <source>Confirm removal</source>
         <translation>Confirmer le retrait</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="402"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="451"/>
         <source>Remove</source>
         <translation>Retirer</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="404"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="453"/>
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="418"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="467"/>
         <source>Remove {name} from the meeting?</source>
         <translation>Retirer {name} de la réunion&#xa0;?</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="421"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="470"/>
         <source>Remove {name}</source>
         <translation>Retirer {name}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="422"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="471"/>
         <source>Cancel removing {name}</source>
         <translation>Ne pas retirer {name}</translation>
     </message>
@@ -1564,42 +1631,57 @@
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/screen_picker.py" line="255"/>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="260"/>
         <source>Your screens cannot be listed: {reason}</source>
         <translation>Impossible d&apos;obtenir la liste de vos écrans&#xa0;: {reason}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/screen_picker.py" line="263"/>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="268"/>
         <source>Windows cannot be listed: {reason}</source>
         <translation>Impossible d&apos;obtenir la liste des fenêtres&#xa0;: {reason}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/screen_picker.py" line="266"/>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="271"/>
         <source>No screen was found.</source>
         <translation>Aucun écran n&apos;a été trouvé.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/screen_picker.py" line="274"/>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="279"/>
         <source>No window can be shared on this system; share a whole screen instead.</source>
         <translation>Aucune fenêtre ne peut être partagée sur ce système&#xa0;; partagez plutôt un écran entier.</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/screen_picker.py" line="281"/>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="289"/>
+        <source>Choose in the system dialog</source>
+        <translation>Choisir dans la fenêtre du système</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="292"/>
+        <source>Choose the screen or window in the system dialog</source>
+        <translation>Choisir l&apos;écran ou la fenêtre dans la fenêtre du système</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="297"/>
+        <source>The system dialog also lets you choose a single window.</source>
+        <translation>La fenêtre du système permet aussi de choisir une seule fenêtre.</translation>
+    </message>
+    <message>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="300"/>
         <source>{width} × {height}</source>
         <translation>{width} × {height}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/screen_picker.py" line="283"/>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="302"/>
         <source>{name} (primary, {size})</source>
         <translation>{name} (principal, {size})</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/screen_picker.py" line="284"/>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="303"/>
         <source>{name} ({size})</source>
         <translation>{name} ({size})</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/screen_picker.py" line="332"/>
+        <location filename="../../visio_desktop/ui/screen_picker.py" line="354"/>
         <source>Screen sharing is not available.</source>
         <translation>Le partage d&apos;écran n&apos;est pas disponible.</translation>
     </message>
@@ -2409,32 +2491,32 @@
 <context>
     <name>WaitingRow</name>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="344"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="393"/>
         <source>Admit</source>
         <translation>Admettre</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="346"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="395"/>
         <source>Deny</source>
         <translation>Refuser</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="356"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="405"/>
         <source>Anonymous</source>
         <translation>Anonyme</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="360"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="409"/>
         <source>Admit {name}</source>
         <translation>Admettre {name}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="361"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="410"/>
         <source>Deny {name}</source>
         <translation>Refuser {name}</translation>
     </message>
     <message>
-        <location filename="../../visio_desktop/ui/participants_panel.py" line="362"/>
+        <location filename="../../visio_desktop/ui/participants_panel.py" line="411"/>
         <source>{name}, waiting to join</source>
         <translation>{name}, en attente</translation>
     </message>

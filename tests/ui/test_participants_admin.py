@@ -3,6 +3,7 @@ apply, the waiting room, and removal only after an inline confirmation."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -228,3 +229,94 @@ def test_every_host_control_is_reachable_with_tab_and_named(panel: ParticipantsP
     qtbot.waitUntil(jane.hasFocus)
     qtbot.keyClick(jane, Qt.Key.Key_Down)
     assert panel.visible_rows()[0].hasFocus()
+
+
+# -- roles and the meeting settings ------------------------------------------------------------
+
+PROMOTE, DEMOTE = "Make administrator", "Remove administrator rights"
+
+
+@dataclass(frozen=True)
+class Member(ParticipantState):
+    """A row with the role fields of a Visio meeting (``room_role``, ``is_authenticated``);
+    declared here so these tests do not depend on when ``ParticipantState`` gains them."""
+
+    room_role: str = ""
+    is_authenticated: bool = False
+
+
+ROLES = meeting(person("me", "Me", local=True),
+                Member("dana", "Dana", room_role="member", is_authenticated=True),
+                Member("ed", "Ed", room_role="administrator", is_admin=True,
+                       is_authenticated=True),
+                Member("olga", "Olga", room_role="owner", is_admin=True, is_authenticated=True),
+                Member("anon", "Anonymous", room_role="member", is_authenticated=False))
+
+
+def test_role_changes_only_for_signed_in_participants_who_are_not_owners(
+        panel: ParticipantsPanel, qtbot: QtBot) -> None:
+    panel.set_snapshot(ROLES)
+    assert row(panel, "dana").admin_actions() == []  # not a host: no menu at all
+    panel.set_admin(True)
+    assert row(panel, "dana").admin_actions() == [REMOVE, PROMOTE]
+    assert row(panel, "ed").admin_actions() == [REMOVE, DEMOTE]
+    assert PROMOTE not in row(panel, "olga").admin_actions()  # an owner keeps the role
+    assert DEMOTE not in row(panel, "olga").admin_actions()
+    assert row(panel, "anon").admin_actions() == [REMOVE]  # no account: no role
+    assert not row(panel, "me").actions_button().isVisible()
+
+    with qtbot.waitSignal(panel.role_change_requested) as promoted:
+        row(panel, "dana").trigger_admin_action(1)
+    assert promoted.args == ["dana", "administrator"]
+    with qtbot.waitSignal(panel.role_change_requested) as demoted:
+        row(panel, "ed").trigger_admin_action(1)
+    assert demoted.args == ["ed", "member"]
+
+    # the attribute changed: the menu follows
+    panel.set_snapshot(meeting(person("me", "Me", local=True),
+                               Member("dana", "Dana", room_role="administrator", is_admin=True,
+                                      is_authenticated=True)))
+    assert row(panel, "dana").admin_actions() == [REMOVE, DEMOTE]
+    # a state without the role fields (a meeting on our server) never offers a change
+    panel.set_snapshot(EVERYONE)
+    assert not {PROMOTE, DEMOTE} & set(row(panel, "carol").admin_actions())
+
+
+def test_meeting_settings_say_what_participants_may_publish(panel: ParticipantsPanel,
+                                                           qtbot: QtBot) -> None:
+    settings = panel.settings_section()
+    boxes = [panel.microphone_setting(), panel.camera_setting(), panel.screen_setting()]
+    assert not settings.isVisible()  # hosts only
+    panel.set_admin(True)
+    assert settings.isVisible() and settings.title() == "Meeting settings"
+    assert [b.text() for b in boxes] == ["Turn on their microphone", "Turn on their camera",
+                                         "Share their screen"]
+    assert [accessible_name(b) for b in boxes] == [
+        "Participants may turn on their microphone", "Participants may turn on their camera",
+        "Participants may share their screen"]
+    assert all(b.isChecked() for b in boxes)
+
+    # the room's configuration is shown without being sent back
+    with qtbot.assertNotEmitted(panel.publish_sources_changed):
+        panel.set_publish_sources(["camera", "microphone", "screen_share"])  # audio missing
+    assert [b.isChecked() for b in boxes] == [True, True, False]
+    assert panel.publish_sources() == ["camera", "microphone"]
+
+    with qtbot.waitSignal(panel.publish_sources_changed) as allowed:
+        panel.screen_setting().click()
+    assert allowed.args == [["camera", "microphone", "screen_share", "screen_share_audio"]]
+    with qtbot.waitSignal(panel.publish_sources_changed) as refused:
+        panel.microphone_setting().click()
+    assert refused.args == [["camera", "screen_share", "screen_share_audio"]]
+    panel.set_publish_sources(None)
+    assert all(b.isChecked() for b in boxes)
+
+    # reachable with Tab, after the participants
+    panel.activateWindow()
+    visited = tab_cycle(panel.search_field())
+    for box in boxes:
+        assert box in visited, f"{box.text()!r} cannot be reached with Tab"
+    assert visited.index(boxes[0]) > visited.index(row(panel, "carol").actions_button())
+
+    panel.set_admin(False)
+    assert not settings.isVisible()

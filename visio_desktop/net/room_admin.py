@@ -15,10 +15,35 @@ web app's ``muteParticipant.ts`` does (a reliable user packet with no topic, pay
 track, the packet only explains why (a toast). Lowering a hand sends no packet (the web app's
 ``lowerHand`` notification type is a local toast).
 
+Roles (:meth:`AdminActions.set_role`, ``"administrator"`` or ``"member"``), as the web app's
+``PromoteMenuItem``: in a Visio meeting ``update-participant-role`` (§3.5), offered only for
+participants whose ``is_authenticated`` attribute is ``"true"`` (others are refused here with
+``not_authenticated``: the backend can only give a role to an account) and never for an owner;
+the backend then sets the ``room_role`` attribute. On our embedded server the host sets the
+``room_role`` attribute with ``UpdateParticipant``. **That attribute does not grant moderation
+there**: ``roomAdmin`` lives in each join token and cannot be granted through attributes, so a
+promoted local participant shows as an administrator to everyone while moderation stays with the
+host, whose token holds ``roomAdmin``.
+
+Who may publish what (:meth:`AdminActions.set_publish_sources`), as the web app's
+``usePublishSourcesManager``: in a Visio meeting the room's ``configuration.can_publish_sources``
+is PATCHed (the rest of the configuration kept; the backend pushes the room metadata and puts the
+list in the tokens it mints from then on), then *the client* sets the permission of every
+participant present who is not an administrator or owner (``update-participant`` with
+``permission``), and, when sources were taken away, sends them
+``{"type":"permissionsRemoved","data":{"removedSources":[...]}}`` (reliable, no topic,
+``destinationIdentities`` = those participants). On our embedded server: ``UpdateParticipant``
+``permission`` for the same participants (the server unpublishes what they may no longer
+publish), the same packet, and the configuration written into the room metadata as Visio's
+backend does (§5.2) so that everyone (and :meth:`LocalAdmin.publish_sources`) can read it.
+Our server's join tokens do not read it: :meth:`LocalAdmin.apply_publish_sources` restricts
+someone who joins afterwards.
+
 Every failure is an :class:`~visio_desktop.net.http.ApiError` whose ``code`` the UI translates:
 the HTTP client's codes (``forbidden``, ``unauthorized``, ``session_expired``, ``unreachable``,
 ``timeout``, ``server``, ``throttled``, ``bad_answer``…) and those of :data:`ADMIN_ERROR_MESSAGES`
-(``participant_gone``, ``no_microphone``, ``no_lobby``, ``not_connected``). A Twirp error is a
+(``participant_gone``, ``no_microphone``, ``no_lobby``, ``not_connected``,
+``not_authenticated``). A Twirp error is a
 :class:`TwirpError` (an ``ApiError``) that also keeps Twirp's own code and message.
 Tokens are never logged (they are registered with the log redaction).
 """
@@ -38,14 +63,20 @@ from google.protobuf.message import DecodeError, Message
 from livekit.protocol import models
 from livekit.protocol import room as room_pb
 
-from visio_desktop.net.data.visio import HAND_RAISED_ATTRIBUTE, build_participant_muted
+from visio_desktop.net.data.visio import (
+    HAND_RAISED_ATTRIBUTE,
+    build_participant_muted,
+    build_permissions_removed,
+)
 from visio_desktop.net.http import ERROR_MESSAGES, ApiError, register_secret, user_agent
-from visio_desktop.net.participant import Participant, RemoteParticipant
+from visio_desktop.net.participant import SOURCE_VALUES, Participant, RemoteParticipant
 from visio_desktop.net.room import Room
 from visio_desktop.net.visio_api import VisioClient
 
 __all__ = [
     "ADMIN_ERROR_MESSAGES",
+    "PUBLISH_SOURCES",
+    "ROLES",
     "AdminActions",
     "LobbyWatcher",
     "LocalAdmin",
@@ -55,6 +86,7 @@ __all__ = [
     "error_message",
     "microphone_sid",
     "raised_hands",
+    "unprivileged_others",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,11 +96,21 @@ TWIRP_PREFIX = "/twirp/livekit.RoomService/"
 TWIRP_TIMEOUT_S = 10.0
 WAITING_POLL_S = 1.0  # the web app's useWaitingParticipants polls every second
 
+ROLE_ATTRIBUTE = "room_role"
+AUTHENTICATED_ATTRIBUTE = "is_authenticated"
+ROLES = ("administrator", "member")
+"""The roles :meth:`AdminActions.set_role` gives (an owner's cannot change)."""
+PRIVILEGED_ROLES = frozenset({"administrator", "owner"})
+PUBLISH_SOURCES = ("camera", "microphone", "screen_share", "screen_share_audio")
+"""``LIVEKIT_DEFAULT_SOURCES``, in the backend's order: what may be published by default."""
+
 ADMIN_ERROR_MESSAGES: dict[str, str] = {
     "participant_gone": "This participant is no longer in the meeting.",
     "no_microphone": "This participant has no microphone to mute.",
     "no_lobby": "This meeting has no waiting room.",
     "not_connected": "You are not connected to the meeting.",
+    "not_authenticated": "Only participants signed in with an account can be made "
+                         "administrators.",
 }
 """The codes this module adds to :data:`~visio_desktop.net.http.ERROR_MESSAGES`."""
 
@@ -141,6 +183,16 @@ class AdminActions(Protocol):
 
     async def admit(self, participant_id: str, allow: bool = True) -> None: ...
 
+    async def set_role(self, identity: str, role: str) -> None:
+        """Make ``identity`` an ``"administrator"`` or a ``"member"`` again."""
+
+    async def publish_sources(self) -> list[str]:
+        """What participants who are not administrators may publish now."""
+
+    async def set_publish_sources(self, sources: Sequence[str]) -> list[str]:
+        """Let participants who are not administrators publish only ``sources`` (a subset of
+        :data:`PUBLISH_SOURCES`); returns the new list, in :data:`PUBLISH_SOURCES` order."""
+
     async def close(self) -> None: ...
 
 
@@ -189,6 +241,43 @@ async def _notify_muted(room: Room, identity: str) -> None:
         room.send_data_packet(build_participant_muted(identity))
     except (ConnectionError, ValueError) as exc:
         log.warning("could not tell %s they were muted: %s", identity, exc)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"a role is one of {ROLES}, not {role!r}")
+
+
+def _sources(sources: Sequence[str] | None) -> list[str]:
+    """``sources`` checked and put in :data:`PUBLISH_SOURCES` order (None: the defaults)."""
+    if sources is None:
+        return list(PUBLISH_SOURCES)
+    if isinstance(sources, str):
+        raise ValueError("publish sources are a list of source names")
+    unknown = [s for s in sources if s not in PUBLISH_SOURCES]
+    if unknown:
+        raise ValueError(f"unknown publish sources {unknown}: use {PUBLISH_SOURCES}")
+    return [s for s in PUBLISH_SOURCES if s in sources]
+
+
+def unprivileged_others(room: Room) -> list[RemoteParticipant]:
+    """The other participants whose publishing the room's configuration limits: neither
+    administrators nor owners (``room_role``), nor agents (the captioner, recorders)."""
+    return [p for p in list(room.remote_participants.values())
+            if p.attributes.get(ROLE_ATTRIBUTE) not in PRIVILEGED_ROLES
+            and p.kind != models.ParticipantInfo.Kind.AGENT]
+
+
+async def _notify_permissions_removed(room: Room, removed: Sequence[str],
+                                      identities: Sequence[str]) -> None:
+    """The ``permissionsRemoved`` toast packet; a failure here does not undo the change."""
+    if not removed or not identities:
+        return
+    try:
+        await room.wait_data_ready(timeout_s=5.0)
+        room.send_data_packet(build_permissions_removed(list(removed), list(identities)))
+    except (ConnectionError, ValueError) as exc:
+        log.warning("could not tell participants their permissions changed: %s", exc)
 
 
 async def _all(calls: Sequence[Awaitable[None]]) -> None:
@@ -263,6 +352,48 @@ class VisioAdmin:
         """``participant_gone`` when the entry is gone (they stopped waiting), or the room
         has no waiting room (a public room)."""
         await self._rest(self.client.admit(self.room_id, participant_id, allow))
+
+    async def set_role(self, identity: str, role: str) -> None:
+        """``update-participant-role``; ``not_authenticated`` for a participant without an
+        account (``is_authenticated`` is not ``"true"``), ``participant_gone`` when they left,
+        ``forbidden`` for an owner."""
+        _check_role(role)
+        participant = self.room.remote_participants.get(identity)
+        if participant is None:
+            raise _error("participant_gone")
+        if participant.attributes.get(AUTHENTICATED_ATTRIBUTE) != "true":
+            raise _error("not_authenticated")
+        await self._rest(self.client.set_participant_role(
+            self.room_id, identity, "administrator" if role == "administrator" else "member"))
+
+    async def publish_sources(self) -> list[str]:
+        """The room's ``can_publish_sources``, else the instance's default sources."""
+        config = await self.client.room_configuration(self.room_id)
+        return await self._current(config)
+
+    async def _current(self, config: dict[str, object]) -> list[str]:
+        sources = config.get("can_publish_sources")
+        if isinstance(sources, list):
+            return [s for s in PUBLISH_SOURCES if s in sources]
+        try:
+            defaults = (await self.client.config()).default_sources
+        except ApiError:
+            defaults = []
+        return [s for s in PUBLISH_SOURCES if s in defaults] if defaults \
+            else list(PUBLISH_SOURCES)
+
+    async def set_publish_sources(self, sources: Sequence[str]) -> list[str]:
+        new = _sources(sources)
+        config = await self.client.room_configuration(self.room_id)
+        old = await self._current(config)
+        await self.client.update_room(self.room_id,
+                                      configuration={**config, "can_publish_sources": new})
+        targets = unprivileged_others(self.room)
+        await _all([self._rest(self.client.update_participant(
+            self.room_id, p.identity, permission=_permission_json(p, new))) for p in targets])
+        await _notify_permissions_removed(self.room, [s for s in old if s not in new],
+                                          [p.identity for p in targets])
+        return new
 
     async def close(self) -> None:
         """Nothing to release: the client belongs to the caller."""
@@ -372,6 +503,82 @@ class LocalAdmin:
 
     async def admit(self, participant_id: str, allow: bool = True) -> None:
         raise _error("no_lobby")
+
+    async def set_role(self, identity: str, role: str) -> None:
+        """Sets the ``room_role`` attribute only: see the module's note (no ``roomAdmin``)."""
+        _check_role(role)
+        await self.call("UpdateParticipant", room_pb.UpdateParticipantRequest(
+            room=self.room_name, identity=identity, attributes={ROLE_ATTRIBUTE: role}),
+            models.ParticipantInfo)
+
+    async def publish_sources(self) -> list[str]:
+        """From the room metadata's ``configuration`` (every source when there is none)."""
+        sources = _metadata(self.room.metadata).get("configuration", {})
+        listed = sources.get("can_publish_sources") if isinstance(sources, dict) else None
+        return _sources([s for s in listed if s in PUBLISH_SOURCES]) \
+            if isinstance(listed, list) else list(PUBLISH_SOURCES)
+
+    async def set_publish_sources(self, sources: Sequence[str]) -> list[str]:
+        new = _sources(sources)
+        old = await self.publish_sources()
+        metadata = _metadata(self.room.metadata)
+        config = metadata.get("configuration")
+        metadata["configuration"] = {**(config if isinstance(config, dict) else {}),
+                                     "can_publish_sources": new}
+        await self.call("UpdateRoomMetadata", room_pb.UpdateRoomMetadataRequest(
+            room=self.room_name, metadata=json.dumps(metadata)), models.Room)
+        targets = unprivileged_others(self.room)
+        await _all([self._set_permission(p, new) for p in targets])
+        await _notify_permissions_removed(self.room, [s for s in old if s not in new],
+                                          [p.identity for p in targets])
+        return new
+
+    async def apply_publish_sources(self, identity: str) -> None:
+        """Give someone who joined after :meth:`set_publish_sources` the same limits (our
+        server's join tokens do not read the room configuration); nothing to do for an
+        administrator or when every source is allowed."""
+        participant = self.room.remote_participants.get(identity)
+        if participant is None or participant not in unprivileged_others(self.room):
+            return
+        sources = await self.publish_sources()
+        if sources != list(PUBLISH_SOURCES):
+            await self._set_permission(participant, sources)
+
+    async def _set_permission(self, participant: RemoteParticipant,
+                              sources: Sequence[str]) -> None:
+        permission = models.ParticipantPermission()
+        if participant.permission is not None:
+            permission.CopyFrom(participant.permission)
+        else:  # what our server's join tokens grant
+            permission.can_subscribe = permission.can_publish_data = True
+            permission.can_update_metadata = True
+        permission.can_publish = bool(sources)
+        del permission.can_publish_sources[:]
+        permission.can_publish_sources.extend(SOURCE_VALUES[s] for s in sources)
+        await self.call("UpdateParticipant", room_pb.UpdateParticipantRequest(
+            room=self.room_name, identity=participant.identity, permission=permission),
+            models.ParticipantInfo)
+
+
+def _metadata(text: str) -> dict[str, object]:
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _permission_json(participant: RemoteParticipant, sources: list[str]) -> dict[str, object]:
+    """``update-participant``'s ``permission``, as the web app's updateParticipantPermissions:
+    the participant's other permissions kept, publishing limited to ``sources``."""
+    permission = participant.permission
+    body: dict[str, object] = {"can_publish": bool(sources), "can_publish_sources": sources}
+    if permission is not None:
+        body.update(can_subscribe=permission.can_subscribe,
+                    can_publish_data=permission.can_publish_data,
+                    can_update_metadata=permission.can_update_metadata,
+                    can_subscribe_metrics=permission.can_subscribe_metrics)
+    return body
 
 
 def _twirp_error(method: str, status: int, body: bytes) -> ApiError:

@@ -650,6 +650,32 @@ class VisioClient:
         await self._call("POST", self._room_path(room_id, "update-participant-role"),
                          body={"participant_identity": identity, "role": role})
 
+    async def room_configuration(self, room_id: str) -> dict[str, Any]:
+        """``GET /rooms/{id}/``'s ``configuration`` (``{}`` when the room has none)."""
+        data = await self._call("GET", f"/rooms/{quote(room_id, safe='')}/")
+        if not isinstance(data, dict):
+            raise _bad("room")
+        config = data.get("configuration")
+        return dict(config) if isinstance(config, dict) else {}
+
+    async def update_room(self, room_id: str, *,
+                          configuration: Mapping[str, Any] | None = None,
+                          access_level: str | None = None) -> dict[str, Any]:
+        """``PATCH /rooms/{id}/`` (administrator or owner; the backend then pushes the LiveKit
+        room metadata). ``configuration`` replaces the whole configuration, as the web app's
+        ``patchRoom`` sends it: merge with :meth:`room_configuration` first. Returns the
+        room's configuration as the answer holds it."""
+        body: dict[str, Any] = {}
+        if configuration is not None:
+            body["configuration"] = dict(configuration)
+        if access_level is not None:
+            body["access_level"] = access_level
+        data = await self._call("PATCH", f"/rooms/{quote(room_id, safe='')}/", body=body)
+        if not isinstance(data, dict):
+            raise _bad("room")
+        config = data.get("configuration")
+        return dict(config) if isinstance(config, dict) else {}
+
 
 def _api_path(url: str) -> str | None:
     """A pagination link → the path after ``/api/v1.0`` (the client keeps to its instance)."""

@@ -184,6 +184,9 @@ class CallPage(QWidget):
             lambda: self._run(call.lower_all_hands(), "lower all hands"))
         p.admit_requested.connect(
             lambda pid, allow: self._run(call.admit(pid, allow), "admit"))
+        p.role_change_requested.connect(
+            lambda identity, role: self._run(call.set_role(identity, role), "change a role"))
+        p.publish_sources_changed.connect(self._set_publish_sources)
         self.reaction_picker.reaction_chosen.connect(self._send_reaction)
         self.captions_panel.font_scale_changed.connect(self.captions_overlay.set_font_scale)
 
@@ -197,6 +200,8 @@ class CallPage(QWidget):
     def set_snapshot(self, snapshot: CallSnapshot) -> None:
         previous, self.snapshot = self.snapshot, snapshot
         self.stage.set_snapshot(snapshot)
+        if snapshot.local.is_admin and not previous.local.is_admin:
+            self._load_publish_sources()
         self.participants.set_admin(snapshot.local.is_admin)
         if snapshot.waiting != previous.waiting:
             self.participants.set_waiting(list(snapshot.waiting))
@@ -316,6 +321,19 @@ class CallPage(QWidget):
 
     def _send_chat(self, text: str) -> None:
         self._run(self.call.send_chat(text), "chat")
+
+    def _load_publish_sources(self) -> None:
+        self.ops.run(self.call.publish_sources(),
+                     on_success=self.participants.set_publish_sources,
+                     on_failure=lambda _exc: None, what="publish rights")
+
+    def _set_publish_sources(self, sources: list[str]) -> None:
+        def failed(exc: BaseException) -> None:
+            self.toast(error_text(exc))
+            self._load_publish_sources()  # show what really applies
+
+        self.ops.run(self.call.set_publish_sources(sources), on_failure=failed,
+                     what="publish rights")
 
     def _rename(self, name: str) -> None:
         self._run(self.call.rename(name), "rename")

@@ -51,6 +51,8 @@ def error_text(exc: BaseException) -> str:
         "no_microphone": _t("This participant has no microphone to mute."),
         "no_lobby": _t("This meeting has no waiting room."),
         "not_connected": _t("You are not connected to the meeting."),
+        "not_authenticated": _t("Only participants signed in with an account can be made "
+                                "administrators."),
         "wrong_room": _t("The server gave access to another meeting than the one asked for."),
     }
     if isinstance(exc, PermissionError):

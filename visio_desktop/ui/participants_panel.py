@@ -6,7 +6,16 @@ an accessible name that says everything the row shows. The panel only emits inte
 ``pin_requested``, ``unpin_requested``, ``rename_requested``, ``lower_hand_requested`` (our
 own hand) and, for a host (:meth:`ParticipantsPanel.set_admin`), ``mute_requested``,
 ``mute_all_requested``, ``remove_requested`` (after an inline confirmation),
-``lower_hand_for_requested``, ``lower_all_hands_requested`` and ``admit_requested``.
+``lower_hand_for_requested``, ``lower_all_hands_requested``, ``admit_requested``,
+``role_change_requested`` (identity, ``"administrator"`` or ``"member"``) and
+``publish_sources_changed`` (the "Meeting settings" section: what participants who are not
+administrators may publish, as a list of source names).
+
+"Make administrator" / "Remove administrator rights" are offered, as in Visio's web app
+(``ParticipantMenu.tsx``), only for a participant signed in with an account
+(``ParticipantState.is_authenticated``, the ``is_authenticated`` attribute) who is not an owner
+(``ParticipantState.room_role``); both fields are read with a default, so rows without them
+never offer a role change (meetings on our embedded server have no accounts).
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QFrame,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -42,6 +53,29 @@ MAX_NAME_LENGTH = 255
 WAITING = "waiting"
 RAISED = "raised"
 MEETING = "meeting"
+ADMINISTRATOR = "administrator"
+MEMBER = "member"
+OWNER = "owner"
+#: the checkboxes of "Meeting settings" → the sources each stands for (LiveKit's names)
+MICROPHONE_SOURCES = ("microphone",)
+CAMERA_SOURCES = ("camera",)
+SCREEN_SOURCES = ("screen_share", "screen_share_audio")
+ALL_SOURCES = ("camera", "microphone", "screen_share", "screen_share_audio")
+
+
+def room_role(participant: ParticipantState) -> str:
+    """``owner``, ``administrator`` or ``member`` (``room_role`` when the state has it)."""
+    role = str(getattr(participant, "room_role", "") or "")
+    if role:
+        return role
+    return ADMINISTRATOR if participant.is_admin else MEMBER
+
+
+def may_change_role(participant: ParticipantState) -> bool:
+    """Whether a host may promote or demote this participant (Visio: an account, not an
+    owner, not ourselves)."""
+    return (not participant.is_local and bool(getattr(participant, "is_authenticated", False))
+            and room_role(participant) != OWNER)
 
 _AVATAR_COLOURS = ("#5b4fc4", "#00756a", "#a4376b", "#8a5a00", "#2a62b8", "#6b6b00",
                    "#b03a2e", "#4a5560")
@@ -119,6 +153,7 @@ class ParticipantRow(QFrame):
     lower_hand_for_clicked = Signal(str)  # someone else's (hosts)
     mute_clicked = Signal(str)
     remove_clicked = Signal(str)
+    role_change_clicked = Signal(str, str)  # identity, "administrator" or "member"
 
     def __init__(self, identity: str, section: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,6 +205,12 @@ class ParticipantRow(QFrame):
             lambda: self.lower_hand_for_clicked.emit(self.identity))
         self._remove_action = self._menu.addAction(self.tr("Remove from the meeting"))
         self._remove_action.triggered.connect(lambda: self.remove_clicked.emit(self.identity))
+        self._promote_action = self._menu.addAction(self.tr("Make administrator"))
+        self._promote_action.triggered.connect(
+            lambda: self.role_change_clicked.emit(self.identity, ADMINISTRATOR))
+        self._demote_action = self._menu.addAction(self.tr("Remove administrator rights"))
+        self._demote_action.triggered.connect(
+            lambda: self.role_change_clicked.emit(self.identity, MEMBER))
         self._more.setMenu(self._menu)
 
         layout = QHBoxLayout(self)
@@ -226,6 +267,14 @@ class ParticipantRow(QFrame):
         self._more.setToolTip(self.tr("More actions for {name}").format(name=name))
         self._mute_action.setVisible(not participant.microphone_muted)
         self._lower_action.setVisible(raised)
+        changeable = may_change_role(participant)
+        administrator = room_role(participant) == ADMINISTRATOR
+        self._promote_action.setVisible(changeable and not administrator)
+        self._promote_action.setToolTip(
+            self.tr("Make {name} an administrator of the meeting").format(name=name))
+        self._demote_action.setVisible(changeable and administrator)
+        self._demote_action.setToolTip(
+            self.tr("Remove {name}'s administrator rights").format(name=name))
         self.setAccessibleName(self._describe(participant, number, pinned))
 
     def _describe(self, participant: ParticipantState, number: int | None,
@@ -457,6 +506,8 @@ class ParticipantsPanel(QWidget):
     lower_hand_for_requested = Signal(str)  # identity
     lower_all_hands_requested = Signal()
     admit_requested = Signal(str, bool)  # waiting participant id, admit (True) / deny (False)
+    role_change_requested = Signal(str, str)  # identity, "administrator" or "member"
+    publish_sources_changed = Signal(list)  # what non-administrators may publish (names)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -497,6 +548,22 @@ class ParticipantsPanel(QWidget):
         self._no_match.setWordWrap(True)
         self._no_match.hide()
 
+        # a host's meeting settings: what participants who are not administrators may publish
+        self._settings = QGroupBox(self.tr("Meeting settings"), self)
+        self._settings.setAccessibleName(self.tr("Meeting settings"))
+        self._may = QLabel(self.tr("Participants may:"), self._settings)
+        self._may_microphone = self._setting(self.tr("Turn on their microphone"),
+                                             self.tr("Participants may turn on their microphone"))
+        self._may_camera = self._setting(self.tr("Turn on their camera"),
+                                         self.tr("Participants may turn on their camera"))
+        self._may_screen = self._setting(self.tr("Share their screen"),
+                                         self.tr("Participants may share their screen"))
+        settings = QVBoxLayout(self._settings)
+        settings.addWidget(self._may)
+        for box in self._setting_boxes():
+            settings.addWidget(box)
+        self._settings.hide()
+
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -509,7 +576,19 @@ class ParticipantsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._search)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self._settings)
         self._relayout()
+
+    def _setting(self, text: str, accessible: str) -> QCheckBox:
+        box = QCheckBox(text, self)
+        box.setAccessibleName(accessible)
+        box.setChecked(True)
+        box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        box.clicked.connect(self._on_setting_clicked)  # the user's clicks only
+        return box
+
+    def _setting_boxes(self) -> list[QCheckBox]:
+        return [self._may_microphone, self._may_camera, self._may_screen]
 
     def _header(self) -> QLabel:
         label = QLabel(self._content)
@@ -531,7 +610,8 @@ class ParticipantsPanel(QWidget):
         self._snapshot = snapshot
         key = (self._pinned, self._admin,
                *((p.identity, p.display_name, p.is_local, p.microphone_muted,
-                  p.hand_raised_at, p.is_admin) for p in snapshot.participants))
+                  p.hand_raised_at, p.is_admin, room_role(p),
+                  getattr(p, "is_authenticated", False)) for p in snapshot.participants))
         if key == self._view_key:
             return  # only levels or speaking changed: nothing the panel shows
         self._view_key = key
@@ -556,6 +636,37 @@ class ParticipantsPanel(QWidget):
 
     def is_admin(self) -> bool:
         return self._admin
+
+    def set_publish_sources(self, sources: Iterable[str] | None) -> None:
+        """Show what participants who are not administrators may publish now (``None``:
+        everything); emits nothing. The screen counts as allowed when both screen sources
+        are, as in the web app."""
+        allowed = set(ALL_SOURCES if sources is None else sources)
+        self._may_microphone.setChecked(set(MICROPHONE_SOURCES) <= allowed)
+        self._may_camera.setChecked(set(CAMERA_SOURCES) <= allowed)
+        self._may_screen.setChecked(set(SCREEN_SOURCES) <= allowed)
+
+    def publish_sources(self) -> list[str]:
+        """The sources the checkboxes allow, in LiveKit's default order."""
+        chosen: set[str] = set()
+        for box, names in ((self._may_microphone, MICROPHONE_SOURCES),
+                           (self._may_camera, CAMERA_SOURCES),
+                           (self._may_screen, SCREEN_SOURCES)):
+            if box.isChecked():
+                chosen.update(names)
+        return [s for s in ALL_SOURCES if s in chosen]
+
+    def settings_section(self) -> QGroupBox:
+        return self._settings
+
+    def microphone_setting(self) -> QCheckBox:
+        return self._may_microphone
+
+    def camera_setting(self) -> QCheckBox:
+        return self._may_camera
+
+    def screen_setting(self) -> QCheckBox:
+        return self._may_screen
 
     def set_waiting(self, waiting: Iterable[Any]) -> None:
         """Who waits to join: ``(participant_id, name)`` pairs (or objects with ``id`` and
@@ -660,6 +771,7 @@ class ParticipantsPanel(QWidget):
         row.lower_hand_for_clicked.connect(self.lower_hand_for_requested.emit)
         row.mute_clicked.connect(self.mute_requested.emit)
         row.remove_clicked.connect(self._ask_remove)
+        row.role_change_clicked.connect(self.role_change_requested.emit)
         self._rows[(section, identity)] = row
         return row
 
@@ -679,6 +791,7 @@ class ParticipantsPanel(QWidget):
         self._lower_all.setVisible(admin and bool(self._snapshot.raised_hands))
         for row in self._waiting_order:
             row.setVisible(waiting)
+        self._settings.setVisible(admin)
 
         confirm_after = self._rows.get((MEETING, self._confirm.identity)) \
             if not self._confirm.isHidden() else None
@@ -704,6 +817,7 @@ class ParticipantsPanel(QWidget):
                     chain += self._confirm.buttons()
         if confirm_after is None:
             self._confirm.hide()
+        chain += self._setting_boxes()
         for widget in [*items, self._no_match]:
             self._list.addWidget(widget)
         self._list.addStretch(1)
@@ -732,6 +846,9 @@ class ParticipantsPanel(QWidget):
 
     def _on_pin(self, identity: str, pin: bool) -> None:
         (self.pin_requested if pin else self.unpin_requested).emit(identity)
+
+    def _on_setting_clicked(self) -> None:
+        self.publish_sources_changed.emit(self.publish_sources())
 
     def _on_admit_all(self) -> None:
         for row in list(self._waiting_order):
