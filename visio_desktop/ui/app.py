@@ -67,6 +67,16 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
 
 
+def apply_font_scale(app: QApplication, base: Any, scale: float) -> None:
+    """The accessibility setting "text size": every widget's font, from the system's."""
+    from PySide6.QtGui import QFont
+
+    font = QFont(base)
+    if base.pointSizeF() > 0:
+        font.setPointSizeF(base.pointSizeF() * max(0.5, min(3.0, float(scale))))
+    app.setFont(font)
+
+
 def create_application(argv: list[str] | None = None) -> QApplication:
     from PySide6.QtCore import QCoreApplication, Qt
 
@@ -107,6 +117,16 @@ def run(argv: list[str] | None = None, *, media: dict[str, Any] | None = None,
     settings = load_settings()
     install_translations(app, ui_language(language or settings.get("general/language")))
     apply_theme(app, settings.get("general/theme"))
+    base_font = app.font()
+    apply_font_scale(app, base_font, settings.get("accessibility/font_scale"))
+
+    def changed(key: str, value: Any) -> None:  # theme and text size apply at once
+        if key == "general/theme":
+            apply_theme(app, value)
+        elif key == "accessibility/font_scale":
+            apply_font_scale(app, base_font, value)
+
+    settings.on_change(changed)
     if app.palette().color(QPalette.ColorRole.Window).lightness() < 128:
         log.debug("dark palette")
     engine = Engine().start()

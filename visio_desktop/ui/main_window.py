@@ -510,6 +510,7 @@ class MainWindow(QMainWindow):
         if self.local_meeting is not None:
             page.actions_.leave.setText(self.tr("End meeting"))
             page.actions_.leave.setToolTip(self.tr("End the meeting for everyone"))
+        page.captions_overlay.set_font_scale(self.settings.get("accessibility/caption_scale"))
         page.set_snapshot(call.snapshot)
         self.stack.addWidget(page)
         self.stack.setCurrentWidget(page)
