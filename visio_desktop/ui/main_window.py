@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.share_indicator: Any = None
         self._share_target: Any = None
         self._setup_tray()
+        self._setup_global_shortcut()
         self._restore_geometry()
 
     # -- desktop integration -----------------------------------------------------------------------
@@ -94,6 +95,27 @@ class MainWindow(QMainWindow):
         self.tray.quit_requested.connect(self.close)
         self.tray.set_tooltip(self.tr("Visio"))
         self.tray.show()
+
+    def _setup_global_shortcut(self) -> None:
+        """The optional system-wide mute shortcut (settings: shortcuts/global_mute)."""
+        from visio_desktop.ui.global_shortcut import GlobalShortcut
+
+        self.global_shortcut = GlobalShortcut(self)
+        self.global_shortcut.triggered.connect(self._toggle_microphone)
+        self._apply_global_shortcut(self.settings.get("shortcuts/global_mute"))
+        self.settings.on_change(lambda key, value: key == "shortcuts/global_mute"
+                                and self._apply_global_shortcut(value))
+
+    def _apply_global_shortcut(self, sequence: str) -> None:
+        if not sequence:
+            self.global_shortcut.unregister()
+        elif not self.global_shortcut.register(sequence):
+            log.warning("system-wide mute shortcut %s: %s", sequence,
+                        self.global_shortcut.error)
+
+    def _toggle_microphone(self) -> None:
+        if self.call_page is not None:
+            self.call_page.actions_.microphone.toggle()
 
     def restore(self) -> None:
         self.showNormal()
@@ -219,6 +241,7 @@ class MainWindow(QMainWindow):
             self.mini_window.close()
         if self.share_indicator is not None:
             self.share_indicator.close_all()
+        self.global_shortcut.unregister()
         super().closeEvent(event)
 
     # -- Home → pre-join ---------------------------------------------------------------------------
