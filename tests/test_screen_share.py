@@ -91,9 +91,17 @@ def text_picture(width: int = WIDTH, height: int = HEIGHT) -> npt.NDArray[np.uin
     return img
 
 
+_used_displays: set[int] = set()
+
+
 def _free_display() -> int:
+    """A display number no Xvfb holds, and never one this run used before: a number just
+    given back can still be in the hands of the Xvfb that is shutting down."""
     for n in range(90, 190):
+        if n in _used_displays:
+            continue
         if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
+            _used_displays.add(n)
             return n
     raise RuntimeError("no free X display number")
 
