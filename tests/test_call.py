@@ -164,6 +164,9 @@ async def test_recording_banner_and_permissions_from_the_room(room_server: Serve
             room="m", metadata='{"recording_mode": "transcript", "recording_status": "started"}'))
         snap = await recorder.until(lambda s: s.transcribing)
         assert not snap.recording
+        # listeners (the window) were told, not only the snapshot property
+        assert any(isinstance(e, SnapshotChanged) and e.snapshot.transcribing
+                   for e in recorder.events)
         await lkapi.room.update_participant(api.UpdateParticipantRequest(
             room="m", identity="alice", permission=models.ParticipantPermission(
                 can_publish=True, can_subscribe=True, can_publish_data=True,
@@ -174,6 +177,8 @@ async def test_recording_banner_and_permissions_from_the_room(room_server: Serve
         await lkapi.room.update_room_metadata(api.UpdateRoomMetadataRequest(room="m",
                                                                              metadata="{}"))
         await recorder.until(lambda s: not s.transcribing)
+        told = [e for e in recorder.events if isinstance(e, SnapshotChanged)]
+        assert not told[-1].snapshot.transcribing
     finally:
         await lkapi.aclose()
         await alice.leave()

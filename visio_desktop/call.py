@@ -123,6 +123,7 @@ class Call:
                                  camera_on=self.media.camera_on)
         self._joined_at: dict[str, float] = {}
         self._snapshot = CallSnapshot()
+        self._published: CallSnapshot | None = None  # the last snapshot listeners were given
         self._chat: list[ChatEntry] = []
         self._views: dict[str, tuple[int, int]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -265,12 +266,6 @@ class Call:
             return 0.0
         return max(0.0, min(1.0, (meter.last.smoothed_dbfs + 60.0) / 60.0))
 
-    async def _drain_microphone(self, track: Any) -> None:
-        """Keep the level meter moving while nothing sends the microphone (pre-join)."""
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            while True:
-                await track.recv()
-
     async def start_preview(self) -> None:
         """Open the chosen camera and microphone for the pre-join screen."""
         self._loop = asyncio.get_running_loop()
@@ -281,7 +276,8 @@ class Call:
         if self._microphone is None:
             self._microphone = self._open_microphone()
             if self._microphone is not None:
-                self._meter_task = asyncio.create_task(self._drain_microphone(self._microphone))
+                # keeps the level meter moving while nothing sends the microphone
+                self._meter_task = asyncio.create_task(self._drain(self._microphone))
         self._refresh()
 
     async def stop_preview(self) -> None:
@@ -583,7 +579,6 @@ class Call:
         self._snapshot = replace(self._snapshot,
                                  waiting=tuple((w.id, w.name) for w in waiting))
         self._refresh()
-        self._publish(SnapshotChanged(self._snapshot))
 
     def _admin(self) -> Any:
         if self.admin is None:
@@ -712,6 +707,7 @@ class Call:
         self._refresh()
 
     async def _drain(self, track: MediaStreamTrack) -> None:
+        """Reads ``track`` until it ends (frames nobody else consumes)."""
         with contextlib.suppress(Exception, asyncio.CancelledError):
             while True:
                 await track.recv()
@@ -900,8 +896,11 @@ class Call:
             active_speakers=tuple(getattr(room, "active_speakers", ()) or ()),
             local=self._local,
         )
-        if snapshot != self._snapshot:
-            self._snapshot = snapshot
+        self._snapshot = snapshot
+        # compared with what listeners last got: a change set directly on _snapshot (state,
+        # recording, waiting room) before this refresh is published too
+        if snapshot != self._published:
+            self._published = snapshot
             self._publish(SnapshotChanged(snapshot))
 
 
