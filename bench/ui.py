@@ -71,12 +71,15 @@ from pathlib import Path
 from typing import Any
 
 from _report import write_report  # bench/_report.py, beside this script
-from join import (  # bench/join.py: the same /proc accounting
+from join import (  # bench/join.py: the same /proc accounting and formatting
+    _fmt,
+    _ratio,
     descendants,
     describe_process,
     read_memory,
     scan_processes,
     system_cpu,
+    thread_cpu,
 )
 
 SELF = Path(__file__).resolve()
@@ -124,29 +127,6 @@ def _r(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _fmt(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 3) if a is not None and b else None
-
-
-def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
-    """tid -> (name, CPU seconds) of every thread of ``pid``."""
-    out: dict[int, tuple[str, float]] = {}
-    with contextlib.suppress(OSError):
-        for name in os.listdir(f"/proc/{pid}/task"):
-            stat = read_stat_task(pid, int(name))
-            if stat is not None:
-                out[int(name)] = stat
-    return out
-
-
 def schedstat(pid: int, tid: int) -> tuple[float, float] | None:
     """(seconds on a CPU, seconds waiting for one while runnable) of a thread."""
     try:
@@ -154,17 +134,6 @@ def schedstat(pid: int, tid: int) -> tuple[float, float] | None:
     except (OSError, ValueError):
         return None
     return int(on_cpu) / 1e9, int(waiting) / 1e9
-
-
-def read_stat_task(pid: int, tid: int) -> tuple[str, float] | None:
-    try:
-        text = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
-    except OSError:
-        return None
-    head, _, rest = text.rpartition(")")
-    fields = rest.split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return head[head.index("(") + 1:], (int(fields[11]) + int(fields[12])) / tick
 
 
 @contextlib.contextmanager
@@ -549,7 +518,7 @@ def role_gui(args: argparse.Namespace) -> int:
         for tile in tiles:
             tile.removeEventFilter(counter)
         span = ended - started
-        pid = os.getpid()
+        pid = str(os.getpid())  # thread_cpu is keyed by the tid as /proc names it
         ui = threads1.get(pid, ("", 0.0))[1] - threads0.get(pid, ("", 0.0))[1]
         others: dict[str, float] = {}
         for tid, (name, cpu) in threads1.items():

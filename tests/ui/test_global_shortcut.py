@@ -5,11 +5,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,32 +18,17 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the X11 grab is tested on Linux")
 
 
-def _free_display() -> int:
-    for n in range(190, 290):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
 @pytest.fixture
 def xserver() -> Iterator[str]:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
+    if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is missing (apt-get install xvfb)")
-    number = _free_display()
-    process = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "640x480x24",
-                                "-nolisten", "tcp"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from tests.test_screen_share import VirtualScreen  # the screen tests' Xvfb helper
+
+    screen = VirtualScreen(640, 480)
     try:
-        socket, deadline = Path(f"/tmp/.X11-unix/X{number}"), time.monotonic() + 10
-        while not socket.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Xvfb :{number} did not start")
-            time.sleep(0.02)
-        yield f":{number}"
+        yield screen.display
     finally:
-        process.terminate()
-        process.wait(5)
+        screen.close()
 
 
 class _Keyboard:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import secrets
+import string
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -40,6 +42,12 @@ class MeetingLink:
     @property
     def is_local_network(self) -> bool:
         return self.instance.startswith("http://")
+
+
+def new_slug() -> str:
+    """A room code as the web app generates it (``generateRoomId``): ``abc-defg-hij``."""
+    letters = string.ascii_lowercase
+    return "-".join("".join(secrets.choice(letters) for _ in range(n)) for n in (3, 4, 3))
 
 
 def normalize_slug(text: str) -> str | None:

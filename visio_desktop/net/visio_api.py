@@ -28,8 +28,6 @@ import json
 import logging
 import os
 import re
-import secrets
-import string
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +42,7 @@ from visio_desktop.net.http import (
     register_secret,
     user_agent,
 )
-from visio_desktop.net.links import MeetingLink
+from visio_desktop.net.links import MeetingLink, new_slug
 from visio_desktop.net.session_store import SessionStore, is_session_cookie, session_cookies
 
 __all__ = [
@@ -295,12 +293,6 @@ def _without_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_secrets(v) for v in value]
     return value
-
-
-def new_slug() -> str:
-    """A room name as the web app generates it (``generateRoomId``): ``abc-defg-hij``."""
-    letters = string.ascii_lowercase
-    return "-".join("".join(secrets.choice(letters) for _ in range(n)) for n in (3, 4, 3))
 
 
 # -- the client -------------------------------------------------------------------------------

@@ -14,31 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
-import string
 import uuid
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from visio_desktop.net.links import new_slug, normalize_slug
 from visio_desktop.net.token import VideoGrants, create_token
 
 SLUG_RE = re.compile(r"^[a-z]{3}-[a-z]{4}-[a-z]{3}$")
 MAX_NAME = 255
-
-
-def new_slug() -> str:
-    letters = string.ascii_lowercase
-    parts = ("".join(secrets.choice(letters) for _ in range(n)) for n in (3, 4, 3))
-    return "-".join(parts)
-
-
-def normalize_slug(text: str) -> str | None:
-    """``ABCDEFGHIJ`` / ``abc-defg-hij`` → ``abc-defg-hij`` (dashes optional, any case)."""
-    letters = re.sub(r"[\s-]", "", text).lower()
-    if not re.fullmatch(r"[a-z]{10}", letters):
-        return None
-    return f"{letters[:3]}-{letters[3:7]}-{letters[7:]}"
 
 
 @dataclass(frozen=True)

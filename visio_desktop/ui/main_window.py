@@ -422,18 +422,19 @@ class MainWindow(QMainWindow):
         """Shows who is signed in on the configured instance (restored from the keyring)."""
         link = self._instance_link()
 
-        async def who() -> tuple[str | None, str]:
+        async def who() -> tuple[str | None, str, BaseException | None]:
+            """(name or None, why signed out when there is no keyring, the expiry)."""
             client = self._client_for(link)
             store = self._store()
             await client.restore_session()
             if not client.signed_in:
-                return None, "" if store.available else store.reason
+                return None, "" if store.available else store.reason, None
             try:
                 user = await client.me()
             except Exception as exc:
-                return None, error_text(exc) if getattr(exc, "code", "") == \
-                    "session_expired" else ""
-            return user.full_name or user.email, ""
+                expired = exc if getattr(exc, "code", "") == "session_expired" else None
+                return None, "", expired
+            return user.full_name or user.email, "", None
 
         async def rooms() -> list[tuple[str, str]]:
             client = self._client_for(link)
@@ -442,13 +443,15 @@ class MainWindow(QMainWindow):
             return [(room.name or room.slug, f"{link.instance}/{room.slug}")
                     for room in await client.list_rooms()]
 
-        def shown(result: tuple[str | None, str]) -> None:
-            if result[0] is None and result[1] == error_text(_Expired()) \
-                    and not getattr(self, "_silent_tried", False):
-                self._silent_tried = True  # once per run
-                self.sign_in(silent=True)
-            self.home.set_account(*result)
-            if result[0]:
+        def shown(result: tuple[str | None, str, BaseException | None]) -> None:
+            name, note, expired = result
+            if expired is not None:
+                note = error_text(expired)
+                if not getattr(self, "_silent_tried", False):
+                    self._silent_tried = True  # once per run
+                    self.sign_in(silent=True)
+            self.home.set_account(name, note)
+            if name:
                 self.ops.run(rooms(), on_success=self.home.set_rooms,
                              on_failure=lambda _exc: None, what="my meetings")
             else:
@@ -649,10 +652,6 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.home)
         self.home.link_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         self.left.emit()
-
-
-class _Expired(Exception):
-    code = "session_expired"
 
 
 def _config_cache(instance: str) -> Any:

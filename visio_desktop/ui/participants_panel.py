@@ -96,6 +96,11 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# arrow keys move between the rows of a section (Home/End: to its ends)
+ROW_STEPS = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_Home: -10**6,
+             Qt.Key.Key_End: 10**6}
+
+
 class Avatar(QLabel):
     """Initials on a colour chosen from the identity (decoration only: the name is beside)."""
 
@@ -361,9 +366,7 @@ class ParticipantRow(QFrame):
     # -- keys ------------------------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        steps = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_Home: -10**6,
-                 Qt.Key.Key_End: 10**6}
-        step = steps.get(Qt.Key(event.key()))
+        step = ROW_STEPS.get(Qt.Key(event.key()))
         if step is not None and self.navigate is not None:
             self.navigate(self, step)
             return
@@ -423,9 +426,7 @@ class WaitingRow(QFrame):
         return self._deny
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        steps = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_Home: -10**6,
-                 Qt.Key.Key_End: 10**6}
-        step = steps.get(Qt.Key(event.key()))
+        step = ROW_STEPS.get(Qt.Key(event.key()))
         if step is not None and self.navigate is not None:
             self.navigate(self, step)
             return
