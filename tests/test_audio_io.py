@@ -261,6 +261,9 @@ async def test_loopback_through_pulseaudio_null_sink(null_sink: str) -> None:
     from visio_desktop.media.devices import SoundDeviceBackend
 
     backend = SoundDeviceBackend(helper_scan=False)
+    # PortAudio froze its device list when sounddevice was first imported, maybe before this
+    # PulseAudio server started (a clean machine): re-initialise it (no stream is open)
+    backend.refresh()
     try:
         assert backend.list_devices("input") and backend.list_devices("output")
         mixer = SpeakerMixer(backend)

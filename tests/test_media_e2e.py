@@ -70,6 +70,9 @@ async def test_microphone_to_remote_speakers(room_server: ServerThread,
     from visio_desktop.media.devices import SoundDeviceBackend
 
     backend = SoundDeviceBackend(helper_scan=False)
+    # PortAudio froze its device list when sounddevice was first imported, maybe before this
+    # PulseAudio server started (a clean machine): re-initialise it (no stream is open)
+    backend.refresh()
     alice, bob = Room(), Room()
     played = PlayedAudio()
     mixer = SpeakerMixer(backend, processor=played)
