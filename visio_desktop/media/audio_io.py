@@ -32,7 +32,6 @@ import contextlib
 import fractions
 import logging
 import math
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -57,6 +56,7 @@ from visio_desktop.media.devices import (
     DeviceError,
     DeviceKind,
 )
+from visio_desktop.media.pacing import SourcePacer
 
 __all__ = ["MicrophoneTrack", "SampleRing", "SpeakerMixer", "update_stream_delay"]
 
@@ -293,20 +293,19 @@ class MicrophoneTrack(MediaStreamTrack):
         self.meter = LevelMeter()
         self.muted = False
         self.frames_sent = 0
-        self.silent_frames = 0  # sent because no device delivered
         self._io = _MicStream(self, backend, device, on_error)
         self._ring = SampleRing(SAMPLE_RATE)  # 1 s
         self._max_queued = SAMPLE_RATE * max_latency_ms // 1000
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = asyncio.Event()
-        self._waiting = False
+        self._pacer = SourcePacer(STALL_S)
         self._frame: Int16 = np.zeros(FRAME_SAMPLES, np.int16)
         self._block: Int16 = np.zeros(BLOCK_SAMPLES, np.int16)
         self._time_base = fractions.Fraction(1, SAMPLE_RATE)
         self._pts = 0
-        self._last_emit: float | None = None
-        self._stalled = False
-        self._callbacks_seen = 0
+
+    @property
+    def silent_frames(self) -> int:
+        """Frames sent as silence because no device delivered."""
+        return self._pacer.silent_frames
 
     # -- device
 
@@ -324,9 +323,7 @@ class MicrophoneTrack(MediaStreamTrack):
         return self._io.latency_ms
 
     def open(self) -> None:
-        if self._loop is None:
-            with contextlib.suppress(RuntimeError):
-                self._loop = asyncio.get_running_loop()
+        self._pacer.bind_loop()
         if not self._io.is_open:
             self._io._open()
 
@@ -338,59 +335,34 @@ class MicrophoneTrack(MediaStreamTrack):
     def stop(self) -> None:
         self._io._close()
         super().stop()
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._ready.set)
+        self._pacer.wake()
 
     # -- PortAudio thread
 
     def _on_input(self, data: Any) -> None:
         self._io.callbacks += 1
         self._ring.write(data[:, 0])
-        if self._waiting and self._ring.available >= FRAME_SAMPLES and self._loop is not None:
-            self._waiting = False
-            with contextlib.suppress(RuntimeError):  # loop closed
-                self._loop.call_soon_threadsafe(self._ready.set)
+        if self._pacer.waiting and self._ring.available >= FRAME_SAMPLES:
+            self._pacer.wake()
 
     # -- loop
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
         if not self._io._wanted:
             self._io._open()
         self._ring.skip_to(self._max_queued)
-        silent = False
-        last = self._last_emit if self._last_emit is not None else time.monotonic()
-        while self._ring.available < FRAME_SAMPLES:
-            if self._io.callbacks != self._callbacks_seen:  # the device delivers (again)
-                self._callbacks_seen = self._io.callbacks
-                self._stalled = False
-            now = time.monotonic()
-            # a device that delivers is waited for; a missing or stalled one gets silence
-            limit = FRAME_MS / 1000 if (not self._io.is_open or self._stalled) else STALL_S
-            remaining = last + limit - now
-            if remaining <= 0:
-                silent = True
-                break
-            self._ready.clear()
-            self._waiting = True
-            if self._ring.available >= FRAME_SAMPLES:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), remaining)
-            if self.readyState != "live":
-                raise MediaStreamError
-        self._waiting = False
+        silent = await self._pacer.wait_for_frame(
+            lambda: self._ring.available >= FRAME_SAMPLES,
+            lambda: self._io.callbacks,
+            lambda: self._io.is_open,
+            lambda: self.readyState == "live",
+        )
         if silent:
             self._frame[:] = 0
-            self.silent_frames += 1
-            self._stalled = True
         else:
-            self._stalled = False
             self._read_frame()
-        self._last_emit = time.monotonic()
         frame = av.AudioFrame.from_ndarray(self._frame.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
         frame.pts = self._pts

@@ -53,7 +53,6 @@ sends silence paced by the wall clock; it recovers by itself when the capture do
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fractions
 import logging
@@ -77,6 +76,7 @@ from aiortc.mediastreams import MediaStreamError
 from visio_desktop.media.audio_io import FRAME_MS, FRAME_SAMPLES, STALL_S, SampleRing
 from visio_desktop.media.audio_processing import SAMPLE_RATE, LevelMeter
 from visio_desktop.media.devices import AudioDevice, AudioStream, DeviceBackend, DeviceError
+from visio_desktop.media.pacing import SourcePacer
 
 __all__ = [
     "LOOPBACK_SUFFIX",
@@ -686,7 +686,6 @@ class SystemAudioTrack(MediaStreamTrack):
         self.on_error = on_error
         self.meter = LevelMeter()
         self.frames_sent = 0
-        self.silent_frames = 0  # sent because the capture delivered nothing
         self._max_latency_ms = max_latency_ms
         self._layout = _LAYOUTS[channels]
         self._frame_len = FRAME_SAMPLES * channels
@@ -699,17 +698,17 @@ class SystemAudioTrack(MediaStreamTrack):
         self._resampler_format: tuple[int, int] | None = None
         self._wake_at = self._frame_len
         self._chunks = 0  # capture deliveries so far (stall detection)
-        self._chunks_seen = 0
         self._started = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = asyncio.Event()
-        self._waiting = False
+        self._pacer = SourcePacer(STALL_S)
         self._frame: Int16 = np.zeros(self._frame_len, np.int16)
         self._time_base = fractions.Fraction(1, SAMPLE_RATE)
         self._pts = 0
-        self._last_emit: float | None = None
-        self._stalled = False
         self._last_poll = 0.0
+
+    @property
+    def silent_frames(self) -> int:
+        """Frames sent (at least partly) as silence because the capture delivered nothing."""
+        return self._pacer.silent_frames
 
     @property
     def error(self) -> str | None:
@@ -721,9 +720,7 @@ class SystemAudioTrack(MediaStreamTrack):
 
     def open(self) -> None:
         """Starts the capture now (else the first ``recv`` does)."""
-        if self._loop is None:
-            with contextlib.suppress(RuntimeError):
-                self._loop = asyncio.get_running_loop()
+        self._pacer.bind_loop()
         if not self._started:
             self._started = True
             self.capture.start(self._on_data)
@@ -733,16 +730,14 @@ class SystemAudioTrack(MediaStreamTrack):
             self._started = False
             self.capture.stop()
         super().stop()
-        if self._loop is not None and not self._loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._ready.set)
+        self._pacer.wake()
 
     # -- capture thread
 
     def _capture_error(self, message: str) -> None:
         if self.on_error is None:
             return
-        loop = self._loop
+        loop = self._pacer.loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._call_on_error, message)
@@ -764,10 +759,8 @@ class SystemAudioTrack(MediaStreamTrack):
         ring = raw[0] if raw is not None else self._out
         ring.write(data)
         self._chunks += 1
-        if self._waiting and ring.available >= self._wake_at and self._loop is not None:
-            self._waiting = False
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._ready.set)
+        if self._pacer.waiting and ring.available >= self._wake_at:
+            self._pacer.wake()
 
     def _reformat(self, rate: int, channels: int) -> None:
         """The capture's format changed (first data, or reopened): convert from now on.
@@ -781,6 +774,14 @@ class SystemAudioTrack(MediaStreamTrack):
             self._wake_at = max(channels, rate * channels * FRAME_MS // 1000)
 
     # -- loop
+
+    def _collect(self) -> None:
+        """While waiting: checks the capture now and then, converts what it delivered."""
+        now = time.monotonic()
+        if now - self._last_poll > 0.5:
+            self._last_poll = now
+            self.capture.poll()
+        self._convert()
 
     def _convert(self) -> None:
         """Moves what the capture delivered in another format into ``_out`` (48 kHz)."""
@@ -806,48 +807,19 @@ class SystemAudioTrack(MediaStreamTrack):
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
         if not self._started:
             self.open()
         self._convert()
         self._out.skip_to(SAMPLE_RATE * self.channels * self._max_latency_ms // 1000)
-        silent = False
-        last = self._last_emit if self._last_emit is not None else time.monotonic()
-        while self._out.available < self._frame_len:
-            if self._chunks != self._chunks_seen:  # the capture delivers (again)
-                self._chunks_seen = self._chunks
-                self._stalled = False
-            now = time.monotonic()
-            if now - self._last_poll > 0.5:
-                self._last_poll = now
-                self.capture.poll()
-            # a capture that delivers is waited for; a missing or stalled one gets silence
-            limit = FRAME_MS / 1000 if (self._stalled or self._chunks == 0) else STALL_S
-            remaining = last + limit - now
-            if remaining <= 0:
-                silent = True
-                break
-            self._ready.clear()
-            self._waiting = True
-            self._convert()
-            if self._out.available >= self._frame_len:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), remaining)
-            if self.readyState != "live":
-                raise MediaStreamError
-            self._convert()
-        self._waiting = False
-        if silent:
-            # what arrived (possibly part of a frame) is sent, the rest is silence
-            self._out.read_into(self._frame)
-            self.silent_frames += 1
-            self._stalled = True
-        else:
-            self._stalled = False
-            self._out.read_into(self._frame)
-        self._last_emit = time.monotonic()
+        await self._pacer.wait_for_frame(
+            lambda: self._out.available >= self._frame_len,
+            lambda: self._chunks,
+            lambda: self._chunks > 0,
+            lambda: self.readyState == "live",
+            self._collect,
+        )
+        # after a gap, what arrived (possibly part of a frame) is sent, the rest is silence
+        self._out.read_into(self._frame)
         self.meter.update(self._frame, float(FRAME_MS))
         frame = av.AudioFrame.from_ndarray(self._frame.reshape(1, -1), format="s16",
                                            layout=self._layout)
