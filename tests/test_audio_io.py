@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -15,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from tests.support.pulse import pulse_devices
 from visio_desktop.media.audio_io import (
     FRAME_SAMPLES,
     STALL_S,
@@ -210,51 +209,14 @@ async def test_test_sound_and_output_error() -> None:
 # real devices: PulseAudio null sink
 
 
-def _pulse() -> bool:
-    if shutil.which("pactl") is None:
-        return False
-    if subprocess.run(["pactl", "info"], capture_output=True).returncode == 0:
-        return True
-    if shutil.which("pulseaudio") is None:
-        return False
-    subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1"], capture_output=True)
-    for _ in range(20):
-        if subprocess.run(["pactl", "info"], capture_output=True).returncode == 0:
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.fixture
 def null_sink() -> Iterator[str]:
-    pytest.importorskip("sounddevice")
-    if not _pulse():
-        pytest.skip("PulseAudio is not available")
+    """A PulseAudio null sink as the default output, its monitor as the default input (what
+    PortAudio's ALSA "pulse"/"default" devices use)."""
     sink = f"vd_test_{os.getpid()}"
-    module = subprocess.run(
-        ["pactl", "load-module", "module-null-sink", f"sink_name={sink}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    # PortAudio reaches PulseAudio through ALSA's "pulse"/"default" devices, which use the
-    # server's defaults: point them at the null sink and its monitor
-    info = subprocess.run(["pactl", "info"], capture_output=True, text=True).stdout
-    old = {
-        line.split(":", 1)[0]: line.split(":", 1)[1].strip()
-        for line in info.splitlines()
-        if line.startswith(("Default Sink", "Default Source"))
-    }
-    subprocess.run(["pactl", "set-default-sink", sink], check=True)
-    subprocess.run(["pactl", "set-default-source", f"{sink}.monitor"], check=True)
-    try:
+    with pulse_devices([("module-null-sink", f"sink_name={sink}")], default_sink=sink,
+                       default_source=f"{sink}.monitor"):
         yield sink
-    finally:
-        if old.get("Default Sink") and old["Default Sink"] != sink:
-            subprocess.run(["pactl", "set-default-sink", old["Default Sink"]])
-        if old.get("Default Source") and not old["Default Source"].startswith(sink):
-            subprocess.run(["pactl", "set-default-source", old["Default Source"]])
-        subprocess.run(["pactl", "unload-module", module])
 
 
 async def test_loopback_through_pulseaudio_null_sink(null_sink: str) -> None:

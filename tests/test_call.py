@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 
 from tests.conftest import ServerThread
 from visio_desktop.call import Call, MediaOptions
@@ -210,5 +211,35 @@ async def test_unplugged_microphone_falls_back_to_the_default(room_server: Serve
         notices = [e.notice for e in recorder.events if isinstance(e, NoticeRaised)]
         assert any(n.kind == "microphone_lost" and "USB headset" in n.args[0] for n in notices)
         assert alice.snapshot.local.microphone_on  # the call goes on, microphone open
+    finally:
+        await alice.leave()
+
+
+async def test_shared_computer_sound_is_fed_what_the_call_plays(room_server: ServerThread,
+                                                                ) -> None:
+    """Sharing with the computer's sound: what our speakers play reaches the share's playback
+    canceller (tests/test_playback_cancel_e2e.py shows it then leaves the others' voices out),
+    and no longer once the share stops."""
+    from tests.support.pulse import pulse_running
+    from visio_desktop.media.devices import FakeDeviceBackend
+
+    if not pulse_running():
+        pytest.skip("PulseAudio is not available (the computer's sound on Linux)")
+    backend = FakeDeviceBackend()
+    backend.add(FakeDeviceBackend.device("output", "Speakers"), default=True)
+    alice = Call(MediaOptions(camera="none", microphone="none", speaker="default"),
+                 audio_backend=backend)
+    try:
+        await alice.join(room_server.url, room_server.token("share-sound", "alice"))
+        await alice.start_screen_share("test-pattern", fps=5, with_audio=True)
+        sound = alice._screen_audio
+        assert sound is not None and alice.snapshot.local.screen_error == ""
+        assert sound.canceller is not None
+        speakers = backend.stream_for("output")
+        speakers.pump(480)
+        assert sound.canceller._ref.written == 480  # the block the speakers were handed
+        await alice.stop_screen_share()
+        speakers.pump(480)
+        assert sound.canceller._ref.written == 480
     finally:
         await alice.leave()

@@ -5,7 +5,6 @@ null sink — and the tone that reaches Bob's speakers is the tone Alice's micro
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -14,7 +13,7 @@ import numpy.typing as npt
 import pytest
 
 from tests.conftest import ServerThread
-from tests.test_audio_io import _pulse
+from tests.support.pulse import pulse_devices
 from visio_desktop.media.audio_io import MicrophoneTrack, SpeakerMixer
 from visio_desktop.media.audio_processing import AudioProcessor
 from visio_desktop.media.synthetic import analyse_tone
@@ -37,36 +36,18 @@ class PlayedAudio(AudioProcessor):
 
 
 @pytest.fixture
-def pulse_devices() -> Iterator[None]:
-    pytest.importorskip("sounddevice")
-    if not _pulse():
-        pytest.skip("PulseAudio is not available")
-
-    def load(*args: str) -> str:
-        return subprocess.run(["pactl", "load-module", *args], capture_output=True, text=True,
-                              check=True).stdout.strip()
-
-    modules = [load("module-sine-source", "source_name=vd_mic", f"frequency={int(TONE_HZ)}",
-                    "rate=48000"),
-               load("module-null-sink", "sink_name=vd_speakers")]
-    info = subprocess.run(["pactl", "info"], capture_output=True, text=True).stdout
-    old = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in info.splitlines()
-           if line.startswith(("Default Sink", "Default Source"))}
-    subprocess.run(["pactl", "set-default-source", "vd_mic"], check=True)
-    subprocess.run(["pactl", "set-default-sink", "vd_speakers"], check=True)
-    try:
+def virtual_devices() -> Iterator[None]:
+    """A sine source as the default input (Alice's microphone), a null sink as the default
+    output (Bob's speakers)."""
+    with pulse_devices([("module-sine-source", "source_name=vd_mic", f"frequency={int(TONE_HZ)}",
+                         "rate=48000"),
+                        ("module-null-sink", "sink_name=vd_speakers")],
+                       default_sink="vd_speakers", default_source="vd_mic"):
         yield
-    finally:
-        if old.get("Default Sink", "").strip() not in ("", "vd_speakers"):
-            subprocess.run(["pactl", "set-default-sink", old["Default Sink"]])
-        if old.get("Default Source", "").strip() not in ("", "vd_mic"):
-            subprocess.run(["pactl", "set-default-source", old["Default Source"]])
-        for module in modules:
-            subprocess.run(["pactl", "unload-module", module])
 
 
 async def test_microphone_to_remote_speakers(room_server: ServerThread,
-                                             pulse_devices: None) -> None:
+                                             virtual_devices: None) -> None:
     from visio_desktop.media.devices import SoundDeviceBackend
 
     backend = SoundDeviceBackend(helper_scan=False)

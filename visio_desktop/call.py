@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiortc import MediaStreamTrack
 from livekit.protocol import models
@@ -54,6 +54,9 @@ from visio_desktop.net.data.visio import (
 from visio_desktop.net.data.visio import ReactionReceived as VisioReaction
 from visio_desktop.net.participant import Participant, RemoteParticipant, RemoteTrackPublication
 from visio_desktop.net.room import Room
+
+if TYPE_CHECKING:
+    from visio_desktop.media.system_audio import SystemAudioTrack
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,7 @@ class Call:
         self._meter_task: asyncio.Task[None] | None = None
         self._screen: MediaStreamTrack | None = None
         self._screen_sid = ""
-        self._screen_audio: MediaStreamTrack | None = None
+        self._screen_audio: SystemAudioTrack | None = None
         self._screen_audio_sid = ""
         self._mixer: Any = None
         self._bitrate: Any = None
@@ -509,21 +512,32 @@ class Call:
             await self._share_system_audio()
 
     async def _share_system_audio(self) -> None:
+        from visio_desktop.media.playback_canceller import PlaybackCanceller
         from visio_desktop.media.system_audio import SystemAudioTrack, system_audio_support
 
         support = system_audio_support(backend=self._backend())
         if not support.available:
             self._set_local(screen_error=support.reason)
             return
-        sound = SystemAudioTrack(backend=self._backend(),
+        # the others' voices we play are in the computer's sound: subtract them
+        mixer = self._mixer
+        canceller = PlaybackCanceller(2) if mixer is not None else None
+        sound = SystemAudioTrack(backend=self._backend(), canceller=canceller,
                                  on_error=lambda message: self._set_local(screen_error=message))
+        if mixer is not None and canceller is not None:
+            mixer.add_playback_tap(canceller.feed_reference)
         try:
             pub = await self.room.publish_track(sound, "screen_share_audio")
         except Exception as exc:
-            sound.stop()
+            self._stop_screen_audio(sound)
             self._set_local(screen_error=f"computer sound not sent: {exc}")
             return
         self._screen_audio, self._screen_audio_sid = sound, pub.sid
+
+    def _stop_screen_audio(self, sound: SystemAudioTrack) -> None:
+        if sound.canceller is not None and self._mixer is not None:
+            self._mixer.remove_playback_tap(sound.canceller.feed_reference)
+        sound.stop()
 
     async def stop_screen_share(self) -> None:
         for sid in (self._screen_sid, self._screen_audio_sid):
@@ -531,9 +545,10 @@ class Call:
                 with contextlib.suppress(Exception):
                     await self.room.unpublish_track(sid)
         self._screen_sid = self._screen_audio_sid = ""
-        for track in (self._screen, self._screen_audio):
-            if track is not None:
-                track.stop()
+        if self._screen is not None:
+            self._screen.stop()
+        if self._screen_audio is not None:
+            self._stop_screen_audio(self._screen_audio)
         self._screen = self._screen_audio = None
         self.frames.detach(LOCAL_SCREEN)
         self._set_local(screen_sharing=False)

@@ -455,7 +455,13 @@ class _SpeakerStream(_DeviceStream):
 
     def _callback(self, data: Any, frames: int, time_info: Any, status: Any) -> None:
         self.callbacks += 1
-        self.mixer._ring.read_into(data[:, 0])
+        played = data[:, 0]
+        self.mixer._ring.read_into(played)
+        for tap in self.mixer._playback_taps:
+            try:
+                tap(played)
+            except Exception:  # a listener never stops the speakers
+                log.exception("playback tap failed")
 
 
 class SpeakerMixer:
@@ -487,6 +493,8 @@ class SpeakerMixer:
         self._block: Int16 = np.zeros(BLOCK_SAMPLES, np.int16)
         self._task: asyncio.Task[None] | None = None
         self._test_sounds = 0
+        # called on the device thread with each block handed to the device (replaced whole)
+        self._playback_taps: tuple[Callable[[Int16], None], ...] = ()
 
     # -- device
 
@@ -505,6 +513,14 @@ class SpeakerMixer:
 
     def set_device(self, device: AudioDevice | None) -> None:
         self._io.set_device(device)
+
+    def add_playback_tap(self, tap: Callable[[Int16], None]) -> None:
+        """Calls ``tap`` (on the device's thread, keep it short) with every block of samples
+        handed to the device, silence included, in order: what the speakers really play."""
+        self._playback_taps = (*self._playback_taps, tap)
+
+    def remove_playback_tap(self, tap: Callable[[Int16], None]) -> None:
+        self._playback_taps = tuple(t for t in self._playback_taps if t != tap)
 
     async def start(self) -> None:
         if self._task is None:

@@ -38,12 +38,12 @@ Our own playback is captured too: the monitor (and WASAPI loopback) carries ever
 output plays, including the other participants' voices from our
 :class:`~.audio_io.SpeakerMixer`, so they would hear themselves about 100-300 ms late. It cannot
 be excluded simply on Linux (a monitor is the whole sink mix; per-stream routing would need a
-null sink and moving every other application's streams, which changes the user's setup).
-Mitigations, not implemented yet: run the echo canceller on this track with the mixer's output
-as its far end (the mixer already feeds :meth:`AudioProcessor.process_render`), or duck/skip
-the mixer's audio while sharing; on Windows 10 2004+ the WASAPI *process loopback* API
-(``PROCESS_LOOPBACK_MODE_EXCLUDE_TARGET_PROCESS_TREE``, what Teams and Chrome use) excludes our
-process, but PortAudio does not offer it.
+null sink and moving every other application's streams, which changes the user's setup), and
+the WASAPI *process loopback* API that excludes a process on Windows 10 2004+
+(``PROCESS_LOOPBACK_MODE_EXCLUDE_TARGET_PROCESS_TREE``, what Teams and Chrome use) is not in
+PortAudio. So it is subtracted: give the track a :class:`~.playback_canceller.PlaybackCanceller`
+fed with what the mixer plays (:meth:`~.audio_io.SpeakerMixer.add_playback_tap`), as the call
+does; it estimates the delay and the echo path and removes our playback, leaving the rest.
 
 Errors never raise into the call: when the capture cannot start, stops, or delivers nothing,
 ``error`` says so (``on_error(message)`` is called on the track's event loop) and the track
@@ -77,6 +77,7 @@ from visio_desktop.media.audio_io import FRAME_MS, FRAME_SAMPLES, STALL_S, Sampl
 from visio_desktop.media.audio_processing import SAMPLE_RATE, LevelMeter
 from visio_desktop.media.devices import AudioDevice, AudioStream, DeviceBackend, DeviceError
 from visio_desktop.media.pacing import SourcePacer
+from visio_desktop.media.playback_canceller import PlaybackCanceller
 
 __all__ = [
     "LOOPBACK_SUFFIX",
@@ -675,6 +676,7 @@ class SystemAudioTrack(MediaStreamTrack):
         server: str | None = None,
         on_error: Callable[[str], None] | None = None,
         max_latency_ms: int = 200,
+        canceller: PlaybackCanceller | None = None,
     ) -> None:
         super().__init__()
         if channels not in (1, 2):
@@ -684,6 +686,9 @@ class SystemAudioTrack(MediaStreamTrack):
             channels, backend=backend, server=server)
         self.capture.on_error = self._capture_error
         self.on_error = on_error
+        if canceller is not None and canceller.channels != channels:
+            raise ValueError("the canceller must have the track's channel count")
+        self.canceller = canceller
         self.meter = LevelMeter()
         self.frames_sent = 0
         self._max_latency_ms = max_latency_ms
@@ -819,7 +824,14 @@ class SystemAudioTrack(MediaStreamTrack):
             self._collect,
         )
         # after a gap, what arrived (possibly part of a frame) is sent, the rest is silence
-        self._out.read_into(self._frame)
+        index = self._out.read // self.channels
+        real = self._out.read_into(self._frame)
+        if self.canceller is not None and real:
+            try:
+                self.canceller.process(self._frame[:real - real % self.channels], index)
+            except Exception:  # the share goes on, with our playback in it
+                log.exception("playback canceller failed; it is turned off")
+                self.canceller = None
         self.meter.update(self._frame, float(FRAME_MS))
         frame = av.AudioFrame.from_ndarray(self._frame.reshape(1, -1), format="s16",
                                            layout=self._layout)
