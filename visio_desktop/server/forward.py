@@ -148,6 +148,7 @@ class DownTrack(MediaStreamTrack):
         self.last_out: int | None = None
         self.last_out_at = 0.0
         self.frames_sent = 0
+        self.layer_switches = 0  # from one simulcast layer to another
         # Frames are only queued once the sender pulls (its transport is up): a frame queued
         # earlier would be stale, and a video stream must start at a fresh keyframe.
         self.started = False
@@ -177,6 +178,8 @@ class DownTrack(MediaStreamTrack):
             if frame.layer != self.layer and not (frame.layer == self.target and frame.keyframe):
                 return
             if frame.layer != self.layer:  # switch to the target layer on its keyframe
+                if self.layer is not None:
+                    self.layer_switches += 1
                 self._rebase(frame)
                 self.layer = frame.layer
                 self.waiting_keyframe = False
