@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from livekit import rtc
 
-from tests.conftest import ServerThread
+from tests.conftest import TONE_TOLERANCE, ServerThread
 from tests.support.sdk_client import SdkParticipant
 from visio_desktop.headless import HeadlessOptions, HeadlessParticipant
 from visio_desktop.media.sinks import AudioSink, VideoSink
@@ -116,12 +116,12 @@ async def test_our_client_and_the_official_sdk_exchange_camera_screen_and_audio(
             assert (stats.width, stats.height) == (640, 360), sdk.report()
         tone = (await sdk.wait_for_audio("ours", seconds=1.5)).tone(1.0)
         # (a sample-rate mistake would be off by 36 Hz or more; load can smear the peak a little)
-        assert abs(tone.frequency_hz - 440) < 0.03 * 440, tone
+        assert abs(tone.frequency_hz - 440) < TONE_TOLERANCE * 440, tone
         # what we see of the official client
         for source in ("camera", "screen_share"):
             _assert_pattern(await ours.wait_video("sdk", source, frames=10))
         audio = await ours.wait_audio("sdk", seconds=1.5)
-        assert abs(audio["tone"]["frequency_hz"] - 660) < 0.03 * 660, audio
+        assert abs(audio["tone"]["frequency_hz"] - 660) < TONE_TOLERANCE * 660, audio
     finally:
         await ours.close()
         await sdk.disconnect()
@@ -226,7 +226,7 @@ async def test_headless_participant_reports_what_it_received(room_server: Server
         assert by_kind["video"]["pattern_decoded"] >= 10, report
         assert by_kind["video"]["first_frame_ms"] is not None
         assert by_kind["video"]["latency_ms"]["median"] < 1000, report
-        assert abs(by_kind["audio"]["tone"]["frequency_hz"] - 550) < 0.03 * 550, report
+        assert abs(by_kind["audio"]["tone"]["frequency_hz"] - 550) < TONE_TOLERANCE * 550, report
         sources = {s.source for s in sdk.video.values()}
         assert sources == {rtc.TrackSource.SOURCE_CAMERA, rtc.TrackSource.SOURCE_SCREENSHARE}
     finally:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ServerThread
+from tests.conftest import TONE_TOLERANCE, ServerThread
 from tests.support.browser import BrowserFactory, browsers
 from tests.test_client import Client
 from visio_desktop.media.synthetic import read_pattern
@@ -51,7 +51,7 @@ async def test_our_client_and_the_browser(room_server: ServerThread,
             assert report["counter_regressions"] <= 2, report  # a simulcast switch may repeat
             assert report["pattern_decoded"] >= 0.9 * report["pattern_checked"], report
         audio = await ours.wait_audio("web", seconds=1.5)
-        assert abs(audio["tone"]["frequency_hz"] - 660) < 0.03 * 660, audio
+        assert abs(audio["tone"]["frequency_hz"] - 660) < TONE_TOLERANCE * 660, audio
 
         # ours at the browser's end, under the right sources
         for source in ("camera", "screen_share"):

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.conftest import ServerThread
+from tests.conftest import TONE_TOLERANCE, ServerThread
 from tests.support.pulse import pulse_devices
 from visio_desktop.media.audio_io import MicrophoneTrack, SpeakerMixer
 from visio_desktop.media.audio_processing import AudioProcessor
@@ -79,7 +79,7 @@ async def test_microphone_to_remote_speakers(room_server: ServerThread,
             await asyncio.sleep(0.1)
         audio = np.concatenate(played.played[-200:])  # the last 2 s played
         reading = analyse_tone(audio, 48000)
-        assert abs(reading.frequency_hz - TONE_HZ) < 0.03 * TONE_HZ, reading
+        assert abs(reading.frequency_hz - TONE_HZ) < TONE_TOLERANCE * TONE_HZ, reading
         assert reading.rms_dbfs > -40, reading  # a tone was played, not silence
     finally:
         mic.stop()

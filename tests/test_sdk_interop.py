@@ -14,7 +14,7 @@ from aiortc.codecs.opus import OpusEncoder
 from aiortc.codecs.vpx import Vp8Encoder
 from livekit import rtc
 
-from tests.conftest import ServerThread
+from tests.conftest import TONE_TOLERANCE, ServerThread
 from tests.support.sdk_client import SdkParticipant
 from visio_desktop.server.forward import ForwardingPacker
 
@@ -54,7 +54,7 @@ async def test_two_sdk_clients_exchange_video_and_audio(
         tone = audio.tone(1.0)
         # within 3 %: the SDKs' own audio pipelines drift a little under load; a wrong sample
         # rate (44.1 vs 48 kHz: 8 %) or the other participant's tone would still fail
-        assert abs(tone.frequency_hz - freq) < 0.03 * freq, (tone, receiver.report())
+        assert abs(tone.frequency_hz - freq) < TONE_TOLERANCE * freq, (tone, receiver.report())
         assert tone.rms_dbfs > -30, (tone, receiver.report())
 
     # forwarded, never re-encoded: every subscriber sender only packetizes

@@ -18,7 +18,7 @@ How:
   ``max_delay_ms`` + 1 s of reference; a peak ``MIN_PEAK_RATIO`` times above the correlation's
   noise floor gives the offset between the two sample counters (the reference index of a
   captured sample). It holds while both streams are continuous; a jump (a stream reopened) is
-  found again by the next estimates.
+  found again by the next estimates, and the filter goes on at the new delay.
 * **Echo path**: with the offset known, the cross- and auto-spectra of reference and capture
   (Welch, 1024-point Hann segments) are averaged over time, per capture channel; their ratio is
   the transfer function, shrunk where other sound makes it uncertain (by its expected error),
@@ -121,6 +121,7 @@ class PlaybackCanceller:
         self._spectra: tuple[npt.NDArray[np.complex128], Float, Float, float] | None = None
         self._since_estimate = 0
         self._candidate: int | None = None
+        self._settled_at = 0  # capture index from which the offset holds
         self._window = np.hanning(SEGMENT)
 
     @property
@@ -163,9 +164,9 @@ class PlaybackCanceller:
         if ref_end < WINDOW:
             return
         found = self._find_offset(capture.mean(axis=0), end, ref_end)
-        self._follow(found)
-        if self.offset is None:
-            return
+        self._follow(found, end)
+        if self.offset is None or self._candidate is not None or end - WINDOW < self._settled_at:
+            return  # no delay yet, or this window may hold a jump: learn nothing from it
         confirmed = found == self.offset  # a sharp correlation peak at this delay, just now
         # the reference aligned on the capture (for the spectra), and from PRE before (filter)
         reference = self._ref.span(end - WINDOW + self.offset - TAPS + PRE + 1,
@@ -192,17 +193,25 @@ class PlaybackCanceller:
         elif measurable or confirmed or self._fir is not None:
             self._fir = fir
 
-    def _follow(self, found: int | None) -> None:
-        """Takes a new offset at once when none works yet, else when two estimates agree."""
+    def _follow(self, found: int | None, end: int) -> None:
+        """Takes a new offset at once when none works yet or its peak is overwhelming, else
+        when two estimates agree. The spectra were measured relative to the offset, so a
+        working filter still describes the path after a jump (a stream restarted): it goes on
+        at the new delay, and nothing is learnt from windows holding the jump."""
         if found is None or found == self.offset:
             self._candidate = None
             return
-        if self.offset is not None and self._fir is not None and found != self._candidate:
+        overwhelming = self.peak_ratio >= 4 * MIN_PEAK_RATIO
+        if (self.offset is not None and self._fir is not None and not overwhelming
+                and found != self._candidate):
             self._candidate = found
             return
         if self.offset is not None:
             log.info("playback canceller: delay moved by %d samples", found - self.offset)
-        self.offset, self._candidate, self._spectra = found, None, None
+            self._settled_at = end
+        if self._fir is None:
+            self._spectra = None
+        self.offset, self._candidate = found, None
 
     def _find_offset(self, capture: Float, end: int, ref_end: int) -> int | None:
         """The reference index of capture index 0, from the correlation peak, or None."""
