@@ -9,9 +9,9 @@ import av
 import numpy as np
 import numpy.typing as npt
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QHelpEvent, QImage
+from PySide6.QtWidgets import QApplication, QLabel, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
 from visio_desktop.call_state import CallSnapshot, ParticipantState, Quality
@@ -216,6 +216,11 @@ def test_badges_are_described_in_words(qtbot: QtBot, store: RecordingStore) -> N
     tile.grab()  # paints the badges: their tooltips say what they mean
     assert tile.tooltip_at(QPoint(320 - 12, 12)) == "Poor connection"
     assert tile.tooltip_at(QPoint(12, 12)) == "Hand raised, number 2"
+    # the tooltip event (hovering the badge) shows that text
+    QApplication.sendEvent(tile, QHelpEvent(QEvent.Type.ToolTip, QPoint(12, 12),
+                                            tile.mapToGlobal(QPoint(12, 12))))
+    qtbot.waitUntil(lambda: QToolTip.text() == "Hand raised, number 2", timeout=2000)
+    QToolTip.hideText()
 
     tile.update_state(person("alice", microphone_muted=False))
     assert "microphone muted" not in tile.accessibleDescription()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -79,6 +79,10 @@ class VideoTile(QWidget):
     def __init__(self, store: FrameStore, key: str, parent: QWidget | None = None, *,
                  pinnable: bool = True) -> None:
         super().__init__(parent)
+        # tooltips through a filter, not an event() override: every event (a deferred delete
+        # included) would go through Python, and returning into a deleted widget crashes
+        self._tooltips = _TooltipFilter(self)
+        self.installEventFilter(self._tooltips)
         self._store = store
         self._key = key
         self._pinnable = pinnable
@@ -386,15 +390,12 @@ class VideoTile(QWidget):
             painter.drawRect(outer)
 
     # -- interaction ------------------------------------------------------------------------------
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            text = self.tooltip_at(event.pos())
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(event)
+    def _show_tooltip(self, event: QHelpEvent) -> None:
+        text = self.tooltip_at(event.pos())
+        if text:
+            QToolTip.showText(event.globalPos(), text, self)
+        else:
+            QToolTip.hideText()
 
     def tooltip_at(self, pos: QPoint) -> str:
         """The tooltip at ``pos``: a badge's meaning in words, else the full name."""
@@ -449,6 +450,17 @@ class VideoTile(QWidget):
 
     def _request_pin(self) -> None:
         self.pin_requested.emit(self._key)
+
+
+class _TooltipFilter(QObject):
+    """Answers the tile's tooltip events with :meth:`VideoTile.tooltip_at`."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent) \
+                and isinstance(watched, VideoTile):
+            watched._show_tooltip(event)
+            return True
+        return False
 
 
 # -- drawing helpers ----------------------------------------------------------------------------
