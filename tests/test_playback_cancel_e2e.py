@@ -95,7 +95,7 @@ async def test_the_others_voices_are_not_sent_back(shared_output: None) -> None:
         got: dict[str, list[npt.NDArray[np.int16]]] = {"cancelled": [], "plain": []}
 
         async def receive(name: str, track: SystemAudioTrack) -> None:
-            for _ in range(400):  # 8 s
+            for _ in range(600):  # 12 s
                 got[name].append((await track.recv()).to_ndarray().reshape(-1))
 
         await asyncio.gather(receive("cancelled", cancelled), receive("plain", plain))
@@ -106,7 +106,7 @@ async def test_the_others_voices_are_not_sent_back(shared_output: None) -> None:
         backend.close()
     assert cancelled.error is None and plain.error is None, (cancelled.error, plain.error)
     assert canceller.active, (canceller.offset, canceller.erle_db)
-    last = {name: np.concatenate(frames[-200:]) for name, frames in got.items()}  # last 4 s
+    last = {name: np.concatenate(frames[-400:]) for name, frames in got.items()}  # last 8 s
     band = (VIDEO_HZ - 30, VIDEO_HZ + 30)
     video_plain = _spectrum_db(last["plain"], *band, inside=True)
     video_kept = _spectrum_db(last["cancelled"], *band, inside=True)
@@ -114,14 +114,16 @@ async def test_the_others_voices_are_not_sent_back(shared_output: None) -> None:
     # both were in the computer's sound, at similar levels
     assert abs(voice_plain - video_plain) < 15.0, (voice_plain, video_plain)
     # the voice is gone, half a second after another where the remote participant spoke (a
-    # stream glitch that moves the delay costs the canceller a second: the median is judged)
+    # playback underrun moves the delay and costs the canceller a second or so: the median
+    # is judged, and at most 1.5 s may be left uncancelled)
     removed = []
-    for i in range(200, 400, 25):
+    for i in range(200, 600, 25):
         plain_piece, cancelled_piece = (np.concatenate(got[name][i:i + 25])
                                         for name in ("plain", "cancelled"))
         voice_piece = _spectrum_db(plain_piece, *band, inside=False)
         if voice_piece > _spectrum_db(plain_piece, *band, inside=True) - 10.0:  # not a pause
             removed.append(voice_piece - _spectrum_db(cancelled_piece, *band, inside=False))
-    assert len(removed) >= 4, removed
+    assert len(removed) >= 8, removed
     assert float(np.median(removed)) > 20.0, ([round(r, 1) for r in removed], canceller.erle_db)
+    assert sum(r < 10.0 for r in removed) <= 3, [round(r, 1) for r in removed]
     assert abs(video_plain - video_kept) < 1.0, (video_plain, video_kept)

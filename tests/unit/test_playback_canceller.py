@@ -119,6 +119,10 @@ def test_follows_a_delay_that_moves() -> None:
     tail = slice(8 * RATE, n)  # from 1 s after the jump
     assert canceller.active and canceller.offset == offset - 4800
     assert db(echo[tail], out[tail] - shared[tail]) > 25.0
+    # once the next estimate sees the jump (within 0.5 s), nothing is subtracted at the old
+    # delay until the new one is taken (that would add our playback, not remove it)
+    jump = slice(7 * RATE + RATE // 2, 8 * RATE)
+    assert db(echo[jump], out[jump] - shared[jump]) > -0.5
 
 
 def test_silence_from_the_speakers_keeps_the_filter() -> None:

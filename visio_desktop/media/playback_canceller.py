@@ -116,7 +116,8 @@ class PlaybackCanceller:
         self.erle_db: float | None = None
         self.peak_ratio = 0.0  # of the last delay search
         self.estimates = 0
-        self._fir: Float | None = None  # (channels, TAPS)
+        self._fir: Float | None = None  # (channels, TAPS): the filter subtracted now
+        self._path: Float | None = None  # the last filter that proved right
         # (cross, reference, capture) power spectra averaged over time, and their weight
         self._spectra: tuple[npt.NDArray[np.complex128], Float, Float, float] | None = None
         self._since_estimate = 0
@@ -155,7 +156,7 @@ class PlaybackCanceller:
     # -- estimation
 
     def _forget(self) -> None:
-        self.offset, self._fir, self._spectra = None, None, None
+        self.offset, self._fir, self._path, self._spectra = None, None, None, None
 
     def _estimate(self) -> None:
         end = self._cap.written
@@ -165,53 +166,69 @@ class PlaybackCanceller:
             return
         found = self._find_offset(capture.mean(axis=0), end, ref_end)
         self._follow(found, end)
-        if self.offset is None or self._candidate is not None or end - WINDOW < self._settled_at:
-            return  # no delay yet, or this window may hold a jump: learn nothing from it
-        confirmed = found == self.offset  # a sharp correlation peak at this delay, just now
+        if self.offset is None:
+            return
         # the reference aligned on the capture (for the spectra), and from PRE before (filter)
         reference = self._ref.span(end - WINDOW + self.offset - TAPS + PRE + 1,
                                    WINDOW + TAPS - 1)[0].astype(np.float64)
         aligned = reference[TAPS - 1 - PRE:TAPS - 1 - PRE + WINDOW]
         if np.sqrt(np.mean(aligned ** 2)) < MIN_REFERENCE_RMS:
             return  # nothing was played: nothing to learn, the filter stays as it is
+        if self._candidate is not None or end - WINDOW < self._settled_at:
+            # this window may hold a jump: learn nothing from it, but judge the filter in use
+            # on the newest half second (after the jump)
+            if self._fir is not None and self._judge(self._fir, capture, reference,
+                                                     WINDOW - EVERY) is False:
+                self._fir = None
+            return
+        confirmed = found == self.offset  # a sharp correlation peak at this delay, just now
         self._accumulate(capture, aligned)
         fir = self._fir_from_spectra()
-        echo = np.stack([_convolve(reference, fir[c])[TAPS - 1:TAPS - 1 + WINDOW]
-                         for c in range(self.channels)])
-        e_capture = float(np.sum(capture ** 2))
-        e_residual = float(np.sum((capture - echo) ** 2))
-        e_echo = float(np.sum(echo ** 2))
         self.estimates += 1
-        self.erle_db = _db(e_capture, e_residual)
-        # a right estimate removes what it subtracts (the rest of the capture is unrelated to
-        # it), a wrong one adds it: then nothing is subtracted. That is measurable when our
-        # playback is not too faint in the capture; under much louder sound, a sharp
+        verdict = self._judge(fir, capture, reference, 0)
+        # under much louder sound, where the filter's effect cannot be measured, a sharp
         # correlation peak at this delay vouches for it
-        measurable = e_echo >= 0.01 * e_capture
-        if measurable and e_residual >= e_capture:
-            self._fir = None
-        elif measurable or confirmed or self._fir is not None:
-            self._fir = fir
+        if verdict is False:
+            self._fir = self._path = None
+        elif verdict or confirmed or self._fir is not None:
+            self._fir = self._path = fir
+
+    def _judge(self, fir: Float, capture: Float, reference: Float, start: int) -> bool | None:
+        """Whether ``fir`` removes our playback from ``capture[:, start:]``: a right filter
+        removes about as much energy as it subtracts (the rest of the capture is unrelated to
+        our playback), a wrong one adds it. None when our playback is too faint there to
+        tell."""
+        echo = np.stack([_convolve(reference, fir[c])[TAPS - 1 + start:TAPS - 1 + WINDOW]
+                         for c in range(self.channels)])
+        part = capture[:, start:]
+        e_capture = float(np.sum(part ** 2))
+        e_residual = float(np.sum((part - echo) ** 2))
+        self.erle_db = _db(e_capture, e_residual)
+        if float(np.sum(echo ** 2)) < 0.01 * e_capture:
+            return None
+        return e_residual < e_capture
 
     def _follow(self, found: int | None, end: int) -> None:
         """Takes a new offset at once when none works yet or its peak is overwhelming, else
-        when two estimates agree. The spectra were measured relative to the offset, so a
-        working filter still describes the path after a jump (a stream restarted): it goes on
-        at the new delay, and nothing is learnt from windows holding the jump."""
+        when two estimates agree; meanwhile nothing is subtracted (at the old delay it would
+        add our playback, not remove it). The spectra were measured relative to the offset, so
+        a filter that worked still describes the path after a jump (a stream restarted): it
+        goes on at the new delay, and nothing is learnt from windows holding the jump."""
         if found is None or found == self.offset:
-            self._candidate = None
+            if self._candidate is not None:  # a false alarm: carry on
+                self._candidate, self._fir = None, self._path
             return
         overwhelming = self.peak_ratio >= 4 * MIN_PEAK_RATIO
-        if (self.offset is not None and self._fir is not None and not overwhelming
+        if (self.offset is not None and self._path is not None and not overwhelming
                 and found != self._candidate):
-            self._candidate = found
+            self._candidate, self._fir = found, None
             return
         if self.offset is not None:
             log.info("playback canceller: delay moved by %d samples", found - self.offset)
             self._settled_at = end
-        if self._fir is None:
+        if self._path is None:
             self._spectra = None
-        self.offset, self._candidate = found, None
+        self.offset, self._candidate, self._fir = found, None, self._path
 
     def _find_offset(self, capture: Float, end: int, ref_end: int) -> int | None:
         """The reference index of capture index 0, from the correlation peak, or None."""
