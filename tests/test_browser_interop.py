@@ -372,11 +372,15 @@ async def test_browser_and_sdk_exchange_media_with_simulcast_and_screen_share(
             py.report()
         assert video.decoded >= 0.9 * video.frames, py.report()
         # frames in capture order, but for a repeated capture at a layer switch (seen as a
-        # size change, or by the server: the browser may have scaled two layers to one size)
+        # size change, or by the server: the browser may have scaled two layers to one size);
+        # the browser's canvas capture may also send an unchanged canvas again when the page's
+        # drawing timer is late (a repeat, seen once in 2 s on a loaded machine)
         after = await forwarding(room_server, "web", models.TrackSource.CAMERA)
         switches = max(py.size_changes.get(video.track_sid, 0),
                        after.down["py"].layer_switches if after is not None else 0)
-        assert video.counter_regressions <= MAX_REGRESSIONS_PER_SWITCH * switches, \
+        backwards = video.counter_regressions - video.counter_repeats
+        assert backwards <= MAX_REGRESSIONS_PER_SWITCH * switches, (switches, py.report())
+        assert video.counter_regressions <= MAX_REGRESSIONS_PER_SWITCH * switches + 3, \
             (switches, py.report())
         frame = py.last_frame[camera["trackSid"]]
         picture = read_pattern(frame)

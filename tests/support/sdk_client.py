@@ -114,6 +114,7 @@ class VideoStats:
     first_counter: int | None = None
     last_counter: int | None = None
     counter_regressions: int = 0  # decoded counter <= the previous decoded counter
+    counter_repeats: int = 0  # of which equal to it (the same captured image again)
     counter_gaps: int = 0  # counters skipped between consecutive decoded frames (frames lost)
     latencies_ms: deque[int] = field(default_factory=lambda: deque(maxlen=2000))
     psnr_db: deque[float] = field(default_factory=lambda: deque(maxlen=500))  # sampled
@@ -154,7 +155,8 @@ class VideoStats:
         return (
             f"{self.participant}/{self.track_sid}: {self.frames} frames, {self.decoded} decoded, "
             f"counters {self.first_counter}..{self.last_counter}, "
-            f"{self.counter_regressions} regressions, {self.counter_gaps} skipped, "
+            f"{self.counter_regressions} regressions ({self.counter_repeats} repeats), "
+            f"{self.counter_gaps} skipped, "
             f"{self.width}x{self.height} {dict(self.resolutions)}, "
             f"latency median {lat if lat is None else round(lat)} ms, "
             f"min PSNR {psnr if psnr is None else round(psnr, 1)} dB"
@@ -793,6 +795,7 @@ class SdkParticipant:
         if stats.last_counter is not None:
             if counter <= stats.last_counter:
                 stats.counter_regressions += 1
+                stats.counter_repeats += counter == stats.last_counter
             else:
                 stats.counter_gaps += counter - stats.last_counter - 1
         else:
