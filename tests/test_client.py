@@ -188,6 +188,8 @@ async def test_rejoins_after_the_server_drops_the_connection(room_server: Server
                 if session.identity == "ours":
                     await session.ws.close()
 
+        # our camera before the drop (the republished one may arrive before we look for it)
+        old_tracks = {stats.track_sid for stats in sdk.video_from("ours")}
         start = time.monotonic()
         await room_server.acall(drop)
         assert await ours.wait_event("reconnected", "", start, timeout_s=5.0) < 5.0
@@ -196,13 +198,16 @@ async def test_rejoins_after_the_server_drops_the_connection(room_server: Server
         assert sorted((m.sender_identity, m.text) for m in ours.room.chat_history) == [
             ("ours", "moi aussi"), ("sdk", "avant la coupure")]
         # media flows again both ways, on new subscriptions and a republished camera
-        before = len(sdk.video_from("ours"))
         await ours.wait_video("sdk", "camera", frames=5)
 
         def new_track() -> bool:
-            return len(sdk.video_from("ours")) > before and \
-                sdk.video_from("ours")[-1].decoded >= 5
-        await sdk.wait_for(new_track, 15, what="our republished camera")
+            return any(stats.track_sid not in old_tracks and stats.decoded >= 5
+                       for stats in sdk.video_from("ours"))
+        try:
+            await sdk.wait_for(new_track, 15, what="our republished camera")
+        except TimeoutError as exc:
+            events = [(e.kind, e.data) for e in sdk.events[-12:]]
+            raise AssertionError(f"{exc}\n{sdk.report()}\nlast events: {events}") from None
     finally:
         await ours.close()
         await sdk.disconnect()
