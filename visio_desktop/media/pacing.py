@@ -1,4 +1,10 @@
-"""Pacing of a captured audio track by its source's clock.
+"""Pacing of media tracks: video frames on a wall-clock grid, captured audio by its source.
+
+:class:`FramePacer` gives a video track the slot of its next frame at ``fps``: it waits until
+the slot is due, and when the consumer fell a whole frame behind it jumps to the slot due now
+(counted in ``frames_skipped``) instead of sending a backlog in a burst.
+
+Captured audio (:class:`SourcePacer`), below, is paced by its source's clock.
 
 A capture track (microphone, computer sound) hands aiortc one 20 ms frame per ``recv``. While
 the source delivers, ``recv`` waits for the next frame's worth of samples (the source's clock
@@ -20,6 +26,44 @@ from collections.abc import Callable
 from aiortc.mediastreams import MediaStreamError
 
 FRAME_S = 0.020
+
+
+class FramePacer:
+    """The slots of a video track at ``fps`` (slot ``n`` is due ``n / fps`` s after slot 0).
+    ``paced=False`` hands out consecutive slots as fast as they are asked for."""
+
+    def __init__(self, fps: float, *, paced: bool = True) -> None:
+        self.fps = float(fps)
+        self.paced = paced
+        self.slot = 0
+        self.frames_skipped = 0
+        self._period = 1.0 / self.fps
+        self._start: float | None = None  # time.monotonic() of slot 0
+
+    @property
+    def started(self) -> bool:
+        return self._start is not None
+
+    async def next_slot(self) -> int:
+        """The slot of the next frame, once it is due (the first call: slot 0, at once)."""
+        now = time.monotonic()
+        if self._start is None:
+            self._start, self.slot = now, 0
+            return 0
+        slot = self.slot + 1
+        if not self.paced:
+            await asyncio.sleep(0)  # still let the loop run between frames
+        else:
+            due = self._start + slot * self._period
+            if now < due:
+                await asyncio.sleep(due - now)
+            elif now - due >= self._period:  # a whole frame late: the slot due now, no burst
+                current = int((now - self._start) * self.fps)
+                if current > slot:
+                    self.frames_skipped += current - slot
+                    slot = current
+        self.slot = slot
+        return slot
 
 
 class SourcePacer:

@@ -36,6 +36,7 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamError
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from visio_desktop.media.pacing import FramePacer
 from visio_desktop.media.screen import (
     DEFAULT_FPS,
     MAX_FPS,
@@ -306,12 +307,9 @@ class QtScreenCaptureTrack(MediaStreamTrack):
         self.width, self.height = output_size(*src, max_height)
         self.error: ScreenUnavailable | None = None
         self.frames_sent = 0
-        self.frames_skipped = 0
         self.first_frame_timeout_s = first_frame_timeout_s or (
             PORTAL_FIRST_FRAME_TIMEOUT_S if self.portal else FIRST_FRAME_TIMEOUT_S)
-        self._period = 1.0 / self.fps
-        self._start: float | None = None
-        self._slot = 0
+        self._pacer = FramePacer(self.fps)
         self._created = time.monotonic()
         self._last: tuple[int, npt.NDArray[np.uint8]] | None = None  # serial, I420
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -358,27 +356,19 @@ class QtScreenCaptureTrack(MediaStreamTrack):
                 raise self._ended()
             await asyncio.sleep(0.02)
 
+    @property
+    def frames_skipped(self) -> int:
+        """Frame slots skipped because the consumer fell behind."""
+        return self._pacer.frames_skipped
+
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise self._ended()
-        now = time.monotonic()
-        if self._start is None:
+        if not self._pacer.started:
             await self._first_frame()
-            self._start = time.monotonic()
-            slot = 0
-        else:
-            slot = self._slot + 1
-            due = self._start + slot * self._period
-            if now < due:
-                await asyncio.sleep(due - now)
-            elif now - due >= self._period:  # a whole frame late: the current slot, no burst
-                current = int((now - self._start) * self.fps)
-                if current > slot:
-                    self.frames_skipped += current - slot
-                    slot = current
-            if self.readyState != "live":
-                raise self._ended()
-        self._slot = slot
+        slot = await self._pacer.next_slot()
+        if self.readyState != "live":
+            raise self._ended()
         serial, bgra = self._capture.latest()
         if self._last is not None and self._last[0] == serial:
             i420 = self._last[1]  # unchanged screen: resend the last picture

@@ -50,6 +50,7 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamError
 
 from visio_desktop.media.encoders import apply_bitrate, bitrate_for
+from visio_desktop.media.pacing import FramePacer
 
 logger = logging.getLogger(__name__)
 
@@ -366,11 +367,8 @@ class ScreenCaptureTrack(MediaStreamTrack):
         self.width, self.height = output_size(screen.width, screen.height, max_height)
         self.error: ScreenUnavailable | None = None
         self.frames_sent = 0
-        self.frames_skipped = 0
         self.capture_ms = 0.0  # mean grab + convert time per frame
-        self._period = 1.0 / self.fps
-        self._start: float | None = None
-        self._slot = 0
+        self._pacer = FramePacer(self.fps)
         self._mss: Any = None  # lives on the worker thread only
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="screen-capture")
@@ -403,28 +401,19 @@ class ScreenCaptureTrack(MediaStreamTrack):
 
     # track -------------------------------------------------------------------------------
 
+    @property
+    def frames_skipped(self) -> int:
+        """Frame slots skipped because the consumer fell behind."""
+        return self._pacer.frames_skipped
+
     async def recv(self) -> av.VideoFrame:
         if self.error is not None:
             raise self.error
         if self.readyState != "live":
             raise MediaStreamError
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now
-            slot = 0
-        else:
-            slot = self._slot + 1
-            due = self._start + slot * self._period
-            if now < due:
-                await asyncio.sleep(due - now)
-            elif now - due >= self._period:  # a whole frame late: the current slot, no burst
-                current = int((now - self._start) * self.fps)
-                if current > slot:
-                    self.frames_skipped += current - slot
-                    slot = current
-            if self.readyState != "live":
-                raise self.error or MediaStreamError()
-        self._slot = slot
+        slot = await self._pacer.next_slot()
+        if self.readyState != "live":
+            raise self.error or MediaStreamError()
         began = time.perf_counter()
         try:
             i420 = await asyncio.get_running_loop().run_in_executor(self._executor,

@@ -27,6 +27,7 @@ import cv2
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamError
 
+from visio_desktop.media.pacing import FramePacer
 from visio_desktop.media.synthetic import TestPattern, ToneSource, now_ms
 
 VideoSource = Literal["camera", "screen_share"]
@@ -67,38 +68,21 @@ class PatternVideoTrack(MediaStreamTrack):
         self.height = height
         self.fps = float(fps)
         self.source: VideoSource = source
-        self.paced = paced
         self.pattern = TestPattern(width, height)
         self.frames_sent = 0  # also the counter of the next frame
-        self.frames_skipped = 0  # slots skipped because the consumer fell behind
-        self._period = 1.0 / self.fps
-        self._start: float | None = None  # time.monotonic() of slot 0
-        self._slot = 0
+        self._pacer = FramePacer(self.fps, paced=paced)
+
+    @property
+    def frames_skipped(self) -> int:
+        """Frame slots skipped because the consumer fell behind."""
+        return self._pacer.frames_skipped
 
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now
-            slot = 0
-        else:
-            slot = self._slot + 1
-            if self.paced:
-                due = self._start + slot * self._period
-                if now < due:
-                    await asyncio.sleep(due - now)
-                elif now - due >= self._period:
-                    # a whole frame late: send the slot that is due now, not the backlog
-                    current = int((now - self._start) * self.fps)
-                    if current > slot:
-                        self.frames_skipped += current - slot
-                        slot = current
-            else:
-                await asyncio.sleep(0)  # still let the loop run between frames
-            if self.readyState != "live":  # stopped while waiting
-                raise MediaStreamError
-        self._slot = slot
+        slot = await self._pacer.next_slot()
+        if self.readyState != "live":  # stopped while waiting
+            raise MediaStreamError
         frame = self._render(self.frames_sent)
         frame.pts = round(slot * VIDEO_CLOCK_RATE / self.fps)
         frame.time_base = VIDEO_TIME_BASE
